@@ -1,0 +1,76 @@
+import { describe, expect, it } from '@jest/globals'
+import { PayloadValidationError } from '@segment/actions-core'
+import { deliverBatch } from './batch'
+import { VendorRetryableError } from './errors'
+
+const valueOf = (multiStatus: Awaited<ReturnType<typeof deliverBatch>>) =>
+  multiStatus.getAllResponses().map((response) => response.value())
+
+describe('deliverBatch', () => {
+  it('fails a bad item alone and sends the rest in chunks within the limits, results in input order', async () => {
+    const sent: number[][] = []
+    const result = await deliverBatch({
+      payloads: [1, -1, 2, 3],
+      build: (value) => {
+        if (value < 0) throw new PayloadValidationError('value must be positive')
+        return { value }
+      },
+      limits: { maxItems: 2, maxBytes: 1000 },
+      send: async (records) => {
+        sent.push(records.map((record) => record.value))
+        return undefined
+      }
+    })
+    expect(sent).toStrictEqual([[1, 2], [3]])
+    expect(valueOf(result)).toStrictEqual([
+      { status: 200, sent: { value: 1 }, body: 'accepted' },
+      { status: 400, errortype: 'PAYLOAD_VALIDATION_FAILED', errormessage: 'value must be positive' },
+      { status: 200, sent: { value: 2 }, body: 'accepted' },
+      { status: 200, sent: { value: 3 }, body: 'accepted' }
+    ])
+  })
+
+  it('fails only the items of a request that failed, with its status', async () => {
+    let call = 0
+    const result = await deliverBatch({
+      payloads: ['a', 'b', 'c'],
+      build: (value) => ({ value }),
+      limits: { maxItems: 2, maxBytes: 1000 },
+      send: async () => {
+        call += 1
+        if (call === 2) throw new VendorRetryableError('Vendor answered HTTP 503', 503)
+        return undefined
+      }
+    })
+    expect(valueOf(result).map((entry) => entry.status)).toStrictEqual([200, 200, 503])
+    expect(valueOf(result)[2]).toStrictEqual({
+      status: 503,
+      errortype: 'SERVICE_UNAVAILABLE',
+      errormessage: 'Vendor answered HTTP 503',
+      sent: { value: 'c' }
+    })
+  })
+
+  it('uses the per-record outcomes a vendor reports, and refuses a record larger than a request', async () => {
+    const result = await deliverBatch({
+      payloads: ['ok', 'rejected', 'x'.repeat(100)],
+      build: (value) => ({ value }),
+      limits: { maxItems: 10, maxBytes: 60 },
+      send: async (records) =>
+        records.map((record) =>
+          record.value === 'rejected'
+            ? { ok: false, status: 400, message: 'no', sent: record }
+            : { ok: true, sent: record }
+        )
+    })
+    expect(valueOf(result)).toStrictEqual([
+      { status: 200, sent: { value: 'ok' }, body: 'accepted' },
+      { status: 400, errortype: 'BAD_REQUEST', errormessage: 'no', sent: { value: 'rejected' } },
+      {
+        status: 413,
+        errortype: 'PAYLOAD_TOO_LARGE',
+        errormessage: 'The record is 112 bytes; one request holds at most 60 bytes'
+      }
+    ])
+  })
+})

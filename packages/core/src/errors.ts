@@ -1,0 +1,27 @@
+import { IntegrationError, RetryableError } from '@segment/actions-core'
+
+type RetryableStatus = ConstructorParameters<typeof RetryableError>[1]
+
+/**
+ * A retryable failure that carries how long the vendor asked us to wait (`Retry-After`).
+ * It is still an actions-core `RetryableError`, so any actions runtime treats it as retryable;
+ * runtimes that know this class (ours does) also honour `retryAfterMs`.
+ */
+export class VendorRetryableError extends RetryableError {
+  readonly retryAfterMs: number | undefined
+
+  constructor(message: string, status: RetryableStatus, retryAfterMs?: number) {
+    super(message, status)
+    this.retryAfterMs = retryAfterMs
+  }
+}
+
+/** A setting that cannot work (an unknown region, an unsafe URL): never retried, names the setting. */
+export class InvalidSettingError extends IntegrationError {
+  readonly setting: string
+
+  constructor(setting: string, message: string) {
+    super(`Invalid setting "${setting}": ${message}`, 'INVALID_SETTING', 400)
+    this.setting = setting
+  }
+}

@@ -1,0 +1,60 @@
+export {
+  basicAuthorization,
+  bearerAuthorization,
+  customHeaderAuthorization,
+  keyAuthorization,
+  redactSettings,
+  REDACTED,
+  secretSettingKeys,
+  testAuthentication
+} from './auth'
+export type { AuthenticationOutcome } from './auth'
+export { deliverBatch } from './batch'
+export type { BatchLimits, DeliverBatchOptions } from './batch'
+export { readEngageComputation, AUDIENCE_ENTERED, AUDIENCE_EXITED, TRAIT_COMPUTED } from './engage'
+export type { ComputationClass, EngageComputation, EngageInput } from './engage'
+export { InvalidSettingError, VendorRetryableError } from './errors'
+export {
+  batchingFields,
+  ecommerceFields,
+  engageFields,
+  eventFields,
+  identityFields,
+  orderFields,
+  productProperties
+} from './fields'
+export {
+  assertRecordDelivered,
+  assertResponseOk,
+  chunkByLimits,
+  errorForResponse,
+  multiStatusFromOutcomes,
+  parseRetryAfter,
+  sendVendorRequest
+} from './http'
+export type { RecordOutcome, VendorErrorContext } from './http'
+export { ISO_COUNTRY_CODES, ISO_CURRENCY_CODES } from './iso-codes'
+export { createRedactor } from './redaction'
+export type { Redactor } from './redaction'
+export { defineRegions } from './regions'
+export type { RegionInfo, RegionRegistry, RegionRegistryOptions } from './regions'
+export { readPackageVersion } from './package-version'
+export { presetSubscriptions } from './presets'
+export type { Subscription } from './presets'
+export { defineSource, runSource } from './source'
+export type { SegmentDelivery, SegmentMessage, SourceDefinition } from './source'
+export { defineFields } from './types'
+export type { InferPayload } from './types'
+export {
+  countryCode,
+  currencyCode,
+  e164Phone,
+  email,
+  flatStringTags,
+  formatIssuePath,
+  jsonByteLength,
+  parsePayload,
+  rfc3339,
+  toPayloadValidationError,
+  withMaxBytes
+} from './validation'

@@ -1,0 +1,5 @@
+export { captureRequests, onlyRequest, pickHeaders, useStrictNock } from './nock-scope'
+export type { CapturedRequest } from './nock-scope'
+export * as events from './events'
+export { DEFAULT_FUZZ_SEED, fuzzSeed, jsonValueArbitrary, segmentEventArbitrary } from './arbitraries'
+export { runPresets, runPresetsBatch } from './run-presets'

@@ -1,0 +1,33 @@
+import type { DestinationDefinition, JSONObject, Result, SegmentEvent } from '@segment/actions-core'
+import { Destination } from '@segment/actions-core'
+import type { Subscription } from '@open-actions/core'
+import { presetSubscriptions } from '@open-actions/core'
+
+/**
+ * Runs an event through `Destination.onEvent` with the definition's presets as subscriptions, exactly as an
+ * actions runtime does (settings validation, FQL matching, mapping, field validation, perform).
+ */
+export function runPresets<Settings>(
+  definition: DestinationDefinition<Settings>,
+  event: SegmentEvent,
+  settings: Settings,
+  subscriptions: readonly Subscription[] = presetSubscriptions(definition)
+): Promise<Result[]> {
+  return new Destination(definition).onEvent(event, {
+    ...(settings as JSONObject),
+    subscriptions: subscriptions as unknown as JSONObject[]
+  })
+}
+
+/** The batch form of `runPresets`, through `Destination.onBatch`. */
+export function runPresetsBatch<Settings>(
+  definition: DestinationDefinition<Settings>,
+  events: SegmentEvent[],
+  settings: Settings,
+  subscriptions: readonly Subscription[] = presetSubscriptions(definition)
+): Promise<Result[]> {
+  return new Destination(definition).onBatch(events, {
+    ...(settings as JSONObject),
+    subscriptions: subscriptions as unknown as JSONObject[]
+  })
+}
