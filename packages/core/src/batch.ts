@@ -51,6 +51,13 @@ function messageOf(error: unknown): string {
 export async function deliverBatch<Payload, VendorRecord>(
   options: DeliverBatchOptions<Payload, VendorRecord>
 ): Promise<MultiStatusResponse> {
+  return multiStatusFromOutcomes(await deliverInChunks(options))
+}
+
+/** `deliverBatch` for clients outside actions-core: the per-item outcomes, in input order. */
+export async function deliverInChunks<Payload, VendorRecord>(
+  options: DeliverBatchOptions<Payload, VendorRecord>
+): Promise<RecordOutcome[]> {
   const { payloads, build, limits, send } = options
   const outcomes: RecordOutcome[] = new Array(payloads.length)
   const ready: { index: number; record: VendorRecord; bytes: number }[] = []
@@ -92,5 +99,5 @@ export async function deliverBatch<Payload, VendorRecord>(
     }
   }
 
-  return multiStatusFromOutcomes(outcomes)
+  return outcomes
 }

@@ -9,7 +9,7 @@ export {
   testAuthentication
 } from './auth'
 export type { AuthenticationOutcome } from './auth'
-export { deliverBatch } from './batch'
+export { deliverBatch, deliverInChunks } from './batch'
 export type { BatchLimits, DeliverBatchOptions } from './batch'
 export { readEngageComputation, AUDIENCE_ENTERED, AUDIENCE_EXITED, TRAIT_COMPUTED } from './engage'
 export type { ComputationClass, EngageComputation, EngageInput } from './engage'

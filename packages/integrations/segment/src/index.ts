@@ -1,0 +1,20 @@
+import { readPackageVersion } from '@open-actions/core'
+
+export { destination } from './destination'
+export type { SegmentSettings as Settings } from './segment-settings'
+export { createSegmentClient } from './tracking-client'
+export type { BatchResult, SegmentClient, SegmentClientOptions } from './tracking-client'
+export { createProfileClient, ProfileNotFoundError } from './profile-client'
+export type {
+  ProfileClient,
+  ProfileClientOptions,
+  ProfileIdentifier,
+  ProfilePage,
+  ProfileQuery,
+  ProfileResource
+} from './profile-client'
+export { deriveMessageId, MESSAGE_TYPES, MessageTooLargeError, prepareMessage, SEGMENT_LIMITS } from './segment-message'
+export type { MessageType, SegmentMessage, SegmentMessageInput } from './segment-message'
+export { profileRegions, trackingRegions } from './segment-regions'
+export type { SegmentRegion } from './segment-regions'
+export const VERSION: string = readPackageVersion(__dirname)
