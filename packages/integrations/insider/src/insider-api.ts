@@ -1,0 +1,240 @@
+import type { JSONLikeObject, RequestClient } from '@segment/actions-core'
+import {
+  countryCode,
+  e164Phone,
+  email,
+  errorForResponse,
+  type RecordOutcome,
+  rfc3339,
+  sendVendorRequest,
+  withMaxBytes
+} from '@open-actions/core'
+import { z } from 'zod'
+
+/*
+ * Insider One Unification API (academy.insiderone.com/docs/api-reference-upsert-user-data). One host, no regions.
+ * Headers: X-PARTNER-NAME (lower-case partner name), X-REQUEST-TOKEN (the UCD key), Content-Type: application/json.
+ */
+export const INSIDER_HOST = 'https://unification.useinsider.com'
+export const UPSERT_URL = `${INSIDER_HOST}/api/user/v1/upsert`
+export const ATTRIBUTE_DELETE_URL = `${INSIDER_HOST}/api/user/v1/attribute/delete`
+export const PROFILE_URL = `${INSIDER_HOST}/api/user/v1/profile`
+
+/** At most 1,000 users and 5 MB per upsert request; 25,000 requests per minute. */
+export const INSIDER_LIMITS = { maxUsers: 1000, maxBytes: 5 * 1024 * 1024 } as const
+
+export interface InsiderSettings {
+  account_name: string
+  ucd_key: string
+}
+
+export function insiderHeaders(settings: InsiderSettings, platformHeader: boolean): Record<string, string> {
+  return {
+    'X-PARTNER-NAME': settings.account_name.toLowerCase(),
+    'X-REQUEST-TOKEN': settings.ucd_key,
+    'Content-Type': 'application/json',
+    ...(platformHeader ? { 'X-PLATFORM-NAME': 'segment' } : {})
+  }
+}
+
+// ── What we send (strict: a key Insider does not know is our bug) ─────────────────────────────────────
+const customMap = z.record(z.string().min(1), z.unknown())
+
+export const identifiersSchema = z
+  .strictObject({
+    uuid: z.string().min(1).optional(),
+    email: email.optional(),
+    phone_number: e164Phone.optional(),
+    custom: z.record(z.string().min(1), z.union([z.string(), z.number()])).optional()
+  })
+  .refine(
+    (identifiers) =>
+      Object.keys(identifiers).some((key) => key !== 'custom') || Object.keys(identifiers.custom ?? {}).length > 0,
+    {
+      message: 'needs at least one identifier (uuid, email, phone_number or a custom identifier)'
+    }
+  )
+
+export const attributesSchema = z.strictObject({
+  email: email.optional(),
+  phone_number: e164Phone.optional(),
+  name: z.string().optional(),
+  surname: z.string().optional(),
+  gender: z.string().optional(),
+  age: z.number().optional(),
+  birthday: rfc3339.refine((value) => value.endsWith('Z'), 'must end in Z (UTC), e.g. 1990-04-12T00:00:00Z').optional(),
+  language: z.string().optional(),
+  city: z.string().optional(),
+  country: countryCode.optional(),
+  email_optin: z.boolean().optional(),
+  sms_optin: z.boolean().optional(),
+  whatsapp_optin: z.boolean().optional(),
+  gdpr_optin: z.boolean().optional(),
+  custom: customMap.optional()
+})
+
+export const eventParamsSchema = z.strictObject({
+  product_id: z.string().optional(),
+  name: z.string().optional(),
+  taxonomy: z.array(z.string()).optional(),
+  url: z.string().optional(),
+  product_image_url: z.string().optional(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code such as "USD"')
+    .optional(),
+  quantity: z.number().int().optional(),
+  unit_price: z.number().optional(),
+  unit_sale_price: z.number().optional(),
+  event_group_id: z.string().optional(),
+  variant_id: z.string().optional(),
+  shipping_cost: z.number().optional(),
+  custom: customMap.optional()
+})
+
+/** Insider requires these params for its purchase and cart events (its API reference, "Required fields"). */
+const REQUIRED_PARAMS: Record<string, readonly (keyof z.infer<typeof eventParamsSchema>)[]> = {
+  confirmation_page_view: ['event_group_id', 'unit_sale_price', 'currency', 'quantity'],
+  purchase: ['event_group_id', 'unit_sale_price', 'currency', 'quantity'],
+  cart_page_view: ['event_group_id', 'unit_sale_price', 'currency']
+}
+
+export const insiderEventSchema = z
+  .strictObject({
+    event_name: z.string().min(1),
+    timestamp: rfc3339,
+    event_params: eventParamsSchema.optional()
+  })
+  .superRefine((event, context) => {
+    for (const param of REQUIRED_PARAMS[event.event_name] ?? []) {
+      if (event.event_params?.[param] === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['event_params', param],
+          message: `is required for ${event.event_name} events`
+        })
+      }
+    }
+  })
+
+export const insiderUserSchema = z
+  .strictObject({
+    identifiers: identifiersSchema,
+    attributes: attributesSchema.optional(),
+    events: z.array(insiderEventSchema).optional(),
+    not_append: z.boolean().optional()
+  })
+  .refine(
+    (user) => (user.attributes && Object.keys(user.attributes).length > 0) || (user.events && user.events.length > 0),
+    {
+      message: 'needs at least one attribute or event',
+      path: ['attributes']
+    }
+  )
+export type InsiderUser = z.infer<typeof insiderUserSchema>
+export type InsiderEvent = z.infer<typeof insiderEventSchema>
+export type InsiderAttributes = z.infer<typeof attributesSchema>
+export type InsiderIdentifiers = z.infer<typeof identifiersSchema>
+
+export const upsertRequestSchema = withMaxBytes(
+  z.strictObject({
+    users: z.array(insiderUserSchema).min(1).max(INSIDER_LIMITS.maxUsers),
+    platform: z.literal('segment')
+  }),
+  INSIDER_LIMITS.maxBytes,
+  'An Insider upsert request'
+)
+
+// ── What we read back (minimal: only what the integration uses) ─────────────────────────────────────
+const upsertResponseSchema = z.object({
+  data: z
+    .object({
+      fail: z
+        .object({ count: z.number().default(0), errors: z.record(z.string(), z.unknown()).default({}) })
+        .partial()
+        .optional()
+    })
+    .optional()
+})
+
+const insiderErrorContext = {
+  vendor: 'Insider',
+  readMessage: (body: unknown) => {
+    const parsed = z.object({ error: z.string() }).safeParse(body)
+    return parsed.success ? parsed.data.error : undefined
+  }
+}
+
+/**
+ * Per-user outcomes of an upsert. Insider answers 200 even when some users failed:
+ * `{"data":{"fail":{"count":N,"errors":{"users.0.events.0.event_params.*.required":[…]}}}}`. Each error key names
+ * the user's index in the request, so exactly those users fail; a failure count we cannot attribute fails all.
+ */
+export function readUpsertOutcomes(body: unknown, users: readonly InsiderUser[]): RecordOutcome[] {
+  const parsed = upsertResponseSchema.safeParse(body)
+  const fail = parsed.success ? parsed.data.data?.fail : undefined
+  const count = fail?.count ?? 0
+  const sent = (user: InsiderUser) => user as unknown as JSONLikeObject
+  if (count === 0) return users.map((user) => ({ ok: true, sent: sent(user) }))
+
+  const messagesByUser = new Map<number, string[]>()
+  for (const [key, detail] of Object.entries(fail?.errors ?? {})) {
+    const match = /^users\.(\d+)\b/.exec(key)
+    if (!match) continue
+    const index = Number(match[1])
+    messagesByUser.set(index, [...(messagesByUser.get(index) ?? []), `${key}: ${JSON.stringify(detail)}`])
+  }
+  if (messagesByUser.size === 0) {
+    const message = `Insider reported ${count} failed record(s) without naming them`
+    return users.map((user) => ({ ok: false, status: 400, message, sent: sent(user) }))
+  }
+  return users.map((user, index) => {
+    const messages = messagesByUser.get(index)
+    return messages
+      ? { ok: false, status: 400, message: `Insider refused the record: ${messages.join('; ')}`, sent: sent(user) }
+      : { ok: true, sent: sent(user) }
+  })
+}
+
+export async function upsertUsers(request: RequestClient, users: InsiderUser[]): Promise<RecordOutcome[]> {
+  const body = upsertRequestSchema.parse({ users, platform: 'segment' })
+  const response = await sendVendorRequest(
+    request,
+    UPSERT_URL,
+    { method: 'POST', json: body as unknown as JSONLikeObject },
+    insiderErrorContext
+  )
+  return readUpsertOutcomes(response.data, users)
+}
+
+/** Removes single values from array attributes: `{ custom: { partial: { segment_audience_name: [key] } } }`. */
+export interface AttributeDeletion {
+  identifiers: InsiderIdentifiers
+  custom: { partial: Record<string, string[]> }
+}
+
+export async function deleteAttributeValues(request: RequestClient, users: AttributeDeletion[]): Promise<void> {
+  await sendVendorRequest(
+    request,
+    ATTRIBUTE_DELETE_URL,
+    { method: 'POST', json: { users } as unknown as JSONLikeObject },
+    insiderErrorContext
+  )
+}
+
+/**
+ * The authentication test: reading one profile is Insider's most harmless call that still checks the partner
+ * name and token. 403 means bad credentials; any other answer below 500 (a 200, or a 4xx for the made-up
+ * identifier) means Insider accepted them.
+ */
+export async function checkCredentials(request: RequestClient): Promise<void> {
+  const response = await request(PROFILE_URL, {
+    method: 'POST',
+    json: { identifiers: { uuid: 'open-actions-credentials-check' }, attributes: ['uuid'] },
+    throwHttpErrors: false
+  })
+  if (response.status === 401 || response.status === 403 || response.status >= 500) {
+    const error = errorForResponse(response, insiderErrorContext)
+    if (error) throw error
+  }
+}
