@@ -3,6 +3,8 @@ import { readPackageVersion } from '@open-actions/core'
 export { destination } from './destination'
 export type { SegmentSettings as Settings } from './segment-settings'
 export { createSegmentClient } from './tracking-client'
+export { deliverSourcePayload } from './deliver-source'
+export type { SourceDelivery } from './deliver-source'
 export type { BatchResult, SegmentClient, SegmentClientOptions } from './tracking-client'
 export { createProfileClient, ProfileNotFoundError } from './profile-client'
 export type {

@@ -1,0 +1,10 @@
+import { readPackageVersion } from '@open-actions/core'
+
+export { destination } from './destination'
+export { source, toSegmentTrack, oneSignalEventSchema, oneSignalSourceSettingsSchema } from './source/onesignal-source'
+export type { OneSignalEvent, OneSignalSourceSettings } from './source/onesignal-source'
+export { MESSAGE_EVENT_KINDS, MESSAGE_EVENT_NAMES } from './source/message-events'
+export type { MessageEventKind, MessageEventName } from './source/message-events'
+export { ONESIGNAL_LIMITS } from './onesignal-api'
+export type { OneSignalSettings as Settings } from './onesignal-api'
+export const VERSION: string = readPackageVersion(__dirname)
