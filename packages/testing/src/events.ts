@@ -7,7 +7,8 @@ import type { JSONValue, SegmentEvent } from '@segment/actions-core'
  */
 export const FIXED_TIMESTAMP = '2024-05-01T12:00:00.000Z'
 
-type Overrides = Partial<SegmentEvent>
+/** Event fields to override; `channel` is in Segment's spec though actions-core's type omits it. */
+type Overrides = Partial<SegmentEvent> & { channel?: 'server' | 'browser' | 'mobile' }
 
 function base(type: SegmentEvent['type'], overrides: Overrides): SegmentEvent {
   const context = {
