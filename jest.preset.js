@@ -12,5 +12,7 @@ module.exports = {
     ]
   },
   restoreMocks: true,
+  // nock's interceptor lives on globals that jest would otherwise soft-delete between files (noisy warnings).
+  testEnvironmentOptions: { globalsCleanup: 'off' },
   errorOnDeprecated: true
 }

@@ -69,7 +69,7 @@ describe('testAuthentication', () => {
     expect(outcome).toStrictEqual({
       ok: false,
       error: {
-        name: 'InvalidAuthenticationError',
+        name: 'VendorAuthenticationError',
         code: 'INVALID_AUTHENTICATION',
         status: 401,
         message: 'Example rejected the credentials (HTTP 403): {"error":"bad token"}'

@@ -1,4 +1,4 @@
-import { IntegrationError, RetryableError } from '@segment/actions-core'
+import { IntegrationError, InvalidAuthenticationError, RetryableError } from '@segment/actions-core'
 
 type RetryableStatus = ConstructorParameters<typeof RetryableError>[1]
 
@@ -23,5 +23,18 @@ export class InvalidSettingError extends IntegrationError {
   constructor(setting: string, message: string) {
     super(`Invalid setting "${setting}": ${message}`, 'INVALID_SETTING', 400)
     this.setting = setting
+  }
+}
+
+/**
+ * The vendor refused the credentials. An actions-core `InvalidAuthenticationError` (status 401 for every runtime),
+ * which also keeps the vendor's own status: 401 (who are you) and 403 (not allowed here) mean different fixes.
+ */
+export class VendorAuthenticationError extends InvalidAuthenticationError {
+  readonly httpStatus: number
+
+  constructor(message: string, httpStatus: number) {
+    super(message)
+    this.httpStatus = httpStatus
   }
 }

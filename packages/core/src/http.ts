@@ -1,12 +1,6 @@
 import type { JSONLikeObject, ModifiedResponse, RequestClient } from '@segment/actions-core'
-import {
-  ErrorCodes,
-  getErrorCodeFromHttpStatus,
-  IntegrationError,
-  InvalidAuthenticationError,
-  MultiStatusResponse
-} from '@segment/actions-core'
-import { VendorRetryableError } from './errors'
+import { ErrorCodes, getErrorCodeFromHttpStatus, IntegrationError, MultiStatusResponse } from '@segment/actions-core'
+import { VendorAuthenticationError, VendorRetryableError } from './errors'
 
 type RetryableStatus = ConstructorParameters<typeof VendorRetryableError>[1]
 const RETRYABLE_STATUSES = new Set<number>([
@@ -66,10 +60,7 @@ export function errorForResponse(response: ResponseLike, context: VendorErrorCon
   const vendorMessage = context.readMessage?.(body) ?? summarizeBody(body)
   const detail = vendorMessage ? `: ${vendorMessage}` : ''
   if (status === 401 || status === 403) {
-    return new InvalidAuthenticationError(
-      `${context.vendor} rejected the credentials (HTTP ${status})${detail}`,
-      ErrorCodes.INVALID_AUTHENTICATION
-    )
+    return new VendorAuthenticationError(`${context.vendor} rejected the credentials (HTTP ${status})${detail}`, status)
   }
   if (status === 408 || status === 429 || status >= 500) {
     const retryStatus = (RETRYABLE_STATUSES.has(status) ? status : 500) as RetryableStatus

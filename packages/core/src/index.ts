@@ -13,7 +13,7 @@ export { deliverBatch, deliverInChunks } from './batch'
 export type { BatchLimits, DeliverBatchOptions } from './batch'
 export { readEngageComputation, AUDIENCE_ENTERED, AUDIENCE_EXITED, TRAIT_COMPUTED } from './engage'
 export type { ComputationClass, EngageComputation, EngageInput } from './engage'
-export { InvalidSettingError, VendorRetryableError } from './errors'
+export { InvalidSettingError, VendorAuthenticationError, VendorRetryableError } from './errors'
 export {
   batchingFields,
   ecommerceFields,

@@ -148,7 +148,7 @@ describe('Example Vendor authentication', () => {
     await expect(testAuthentication(destination, settings)).resolves.toStrictEqual({
       ok: false,
       error: {
-        name: 'InvalidAuthenticationError',
+        name: 'VendorAuthenticationError',
         code: 'INVALID_AUTHENTICATION',
         status: 401,
         message: 'Example Vendor rejected the credentials (HTTP 401): The API key is not valid for this workspace.'

@@ -429,7 +429,7 @@ describe('Insider responses', () => {
     nock(HOST).post('/api/user/v1/profile').reply(403, { error: 'forbidden' })
     await expect(testAuthentication(destination, settings)).resolves.toMatchObject({
       ok: false,
-      error: { name: 'InvalidAuthenticationError', status: 401 }
+      error: { name: 'VendorAuthenticationError', status: 401 }
     })
   })
 })
