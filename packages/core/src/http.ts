@@ -1,5 +1,5 @@
-import type { JSONLikeObject, ModifiedResponse, RequestClient } from '@segment/actions-core'
-import { ErrorCodes, getErrorCodeFromHttpStatus, IntegrationError, MultiStatusResponse } from '@segment/actions-core'
+import type { JSONLikeObject, ModifiedResponse, RequestClient, ErrorCodes } from '@segment/actions-core'
+import { getErrorCodeFromHttpStatus, IntegrationError, MultiStatusResponse } from '@segment/actions-core'
 import { VendorAuthenticationError, VendorRetryableError } from './errors'
 
 type RetryableStatus = ConstructorParameters<typeof VendorRetryableError>[1]
