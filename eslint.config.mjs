@@ -25,7 +25,22 @@ export default tseslint.config(
     }
   },
   {
+    // The runtime's web page: plain browser JavaScript, served as is.
+    files: ['packages/runtime/src/web/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        document: 'readonly',
+        window: 'readonly',
+        fetch: 'readonly',
+        setInterval: 'readonly',
+        console: 'readonly'
+      }
+    }
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
+    ignores: ['packages/runtime/src/web/**'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: { module: 'writable', require: 'readonly', __dirname: 'readonly', process: 'readonly' }

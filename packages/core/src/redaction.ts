@@ -4,6 +4,8 @@ import { REDACTED } from './auth'
 const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'x-request-token', 'cookie', 'x-api-key'])
 
 export interface Redactor {
+  /** The secret values this redactor removes (to extend it with more). */
+  readonly secrets: readonly string[]
   /** The text with every secret (raw, URL-encoded, JSON-escaped, or inside a Basic credential) replaced. */
   text(value: string): string
   /** A deep copy of a JSON-like value with every string redacted. */
@@ -44,6 +46,7 @@ export function createRedactor(secrets: Iterable<string | undefined | null>): Re
   const value = <T>(input: T): T => redactDeep(input, text, new WeakSet()) as T
 
   return {
+    secrets: values,
     text,
     value,
     headers(headers) {

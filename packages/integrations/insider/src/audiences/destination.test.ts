@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
+import { defaultValues } from '@segment/actions-core'
 import {
   captureRequests,
   events,
@@ -12,6 +13,7 @@ import nock from 'nock'
 import deleted from '../__fixtures__/attribute-delete-success.json'
 import success from '../__fixtures__/upsert-success.json'
 import { audiences } from './destination'
+import { syncAudience } from './sync-audience'
 
 useStrictNock()
 
@@ -119,11 +121,19 @@ describe('Insider Audiences presets through Destination.onEvent', () => {
     ])
   })
 
-  it('refuses an unknown computation class instead of guessing', async () => {
+  it('does not guess at an unknown computation class: not subscribed by the preset, refused by name otherwise', async () => {
     const event = events.audienceIdentifyEvent('vip_users', true, {
       context: { personas: { computation_class: 'trait', computation_key: 'vip_users' } }
     })
-    await expect(runPresets(audiences, event, settings)).rejects.toThrow(
+    await expect(runPresets(audiences, event, settings)).resolves.toStrictEqual([{ output: 'not subscribed' }])
+    const everyIdentify = [
+      {
+        partnerAction: 'syncAudience',
+        subscribe: 'type = "identify"',
+        mapping: defaultValues(syncAudience.fields)
+      }
+    ]
+    await expect(runPresets(audiences, event, settings, everyIdentify)).rejects.toThrow(
       'Computation Class must be one of: "audience", "computed_trait", or "journey_step".'
     )
   })

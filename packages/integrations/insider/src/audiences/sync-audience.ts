@@ -107,8 +107,9 @@ export const syncAudience: ActionDefinition<InsiderSettings, SyncAudiencePayload
   title: 'Sync Audiences and Computed Traits',
   description:
     'Keep Engage audiences and computed traits in Insider One: entering an audience adds its key to the segment_audience_name array attribute, exiting removes only that key, and computed traits become segment_io_<key> custom attributes.',
+  // Only Engage computations: a plain identify or track is not an audience event.
   defaultSubscription:
-    'type = "identify" or event = "Audience Entered" or event = "Audience Exited" or event = "Trait Computed"',
+    'context.personas.computation_class = "audience" or context.personas.computation_class = "computed_trait"',
   fields,
   perform: async (request, { payload }) => {
     const [outcome] = await executePlans(request, [planAudienceSync(payload)])

@@ -1,0 +1,83 @@
+import { describe, expect, it } from '@jest/globals'
+import { ConfigError, resolveConfig } from './config'
+import { sampleConfig } from './sample-config'
+import { registry } from './start'
+
+function problemsOf(raw: unknown): readonly string[] {
+  try {
+    resolveConfig(raw, registry, 'runtime.json')
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems
+    throw error
+  }
+  return []
+}
+
+describe('configuration validation', () => {
+  it('accepts the embedded sample: one instance of every destination and source', () => {
+    const resolved = resolveConfig(sampleConfig, registry)
+    expect(
+      resolved.destinations.map((destination) => `${destination.integration}/${destination.definitionKey}`)
+    ).toStrictEqual([
+      'example/destination',
+      'insider/destination',
+      'insider/audiences',
+      'moengage/destination',
+      'onesignal/destination',
+      'segment/destination',
+      'tray/destination'
+    ])
+    expect(resolved.sources.map((source) => source.integration)).toStrictEqual(['onesignal', 'one-creation'])
+    expect(resolved.config.transport).toBe('sandbox')
+  })
+
+  it('names the file, the instance and the key of every problem', () => {
+    const problems = problemsOf({
+      destinations: [
+        { id: 'insider', integration: 'insidr', settings: {} },
+        {
+          id: 'moe',
+          integration: 'moengage',
+          settings: { api_id: 'a', api_key: 'k', region: 'DC_09', apikey: 'typo' }
+        },
+        { id: 'moe', integration: 'moengage', definition: 'audiences', settings: {} },
+        {
+          id: 'seg',
+          integration: 'segment',
+          settings: { write_key: 'w', region: 'us' },
+          subscriptions: [
+            { partnerAction: 'sendEverything', subscribe: 'type = "track"' },
+            { partnerAction: 'sendTrack', subscribe: 'type = "track" and (' }
+          ]
+        }
+      ],
+      sources: [{ id: 'oc', integration: 'one-creation', settings: { write_key: 'w' } }]
+    })
+    expect(problems).toStrictEqual([
+      'destinations[0] "insider": integration "insidr" is not installed (installed: example, insider, moengage, one-creation, onesignal, segment, tray)',
+      'destinations[1] "moe": settings.apikey is not a setting of MoEngage (Actions) (settings: api_id, api_key, region)',
+      'destinations[1] "moe": settings: Data Center must be one of: "DC_01", "DC_02", "DC_03", "DC_04", "DC_05", "DC_06", or "DC_101".',
+      'destinations[2] "moe": the id is used twice',
+      'destinations[2] "moe": moengage has no destination "audiences" (it has: destination)',
+      'destinations[3] "seg": subscriptions[0].partnerAction: "sendEverything" is not an action of Open Actions Segment (actions: sendIdentify, sendTrack, sendPage, sendScreen, sendGroup, sendAlias)',
+      'destinations[3] "seg": subscriptions[1].subscribe: "type = \\"track\\" and (" is not valid FQL',
+      'sources[0] "oc": settings.access_token Invalid input: expected string, received undefined',
+      'sources[0] "oc": settings.space_id Invalid input: expected string, received undefined'
+    ])
+  })
+
+  it('reports shape errors with their path', () => {
+    expect(
+      problemsOf({ transport: 'carrier-pigeon', destinations: [{ id: 'Bad Id', integration: 'segment' }] })
+    ).toStrictEqual([
+      'transport: Invalid option: expected one of "sandbox"|"live"',
+      'destinations[0].id: must be lower-case letters, digits, - and _ (at most 63)'
+    ])
+  })
+
+  it('puts the file name first in the message', () => {
+    expect(() => resolveConfig({ destinations: [{ id: 'x', integration: 'nope' }] }, registry, 'runtime.json')).toThrow(
+      /^Invalid configuration runtime\.json:\n {2}- destinations\[0\] "x"/
+    )
+  })
+})

@@ -1,0 +1,254 @@
+import { readFileSync } from 'node:fs'
+import { Destination, type JSONObject } from '@segment/actions-core'
+import { parseFql } from '@segment/destination-subscriptions'
+import { presetSubscriptions, type Subscription } from '@open-actions/core'
+import { z } from 'zod'
+import type { Registry, RuntimeDestinationDefinition, RuntimeSourceDefinition } from './registry'
+
+const subscriptionSchema = z.strictObject({
+  name: z.string().optional(),
+  partnerAction: z.string().min(1),
+  subscribe: z.string().min(1),
+  mapping: z.record(z.string(), z.unknown()).default({})
+})
+
+const idSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, - and _ (at most 63)')
+
+const destinationInstanceSchema = z.strictObject({
+  id: idSchema,
+  integration: z.string().min(1),
+  /** Which definition of the package: `destination` (default) or another export, e.g. Insider's `audiences`. */
+  definition: z.string().min(1).default('destination'),
+  settings: z.record(z.string(), z.unknown()).default({}),
+  /** `"presets"` turns on the definition's presets; or a list of subscriptions. */
+  subscriptions: z.union([z.literal('presets'), z.array(subscriptionSchema).min(1)]).default('presets'),
+  enabled: z.boolean().default(true)
+})
+
+const sourceInstanceSchema = z.strictObject({
+  /** Served at POST /v1/sources/<id>. */
+  id: idSchema,
+  integration: z.string().min(1),
+  source: z.string().min(1).default('source'),
+  settings: z.record(z.string(), z.unknown()).default({})
+})
+
+export const faultSchema = z.strictObject({
+  /** The vendor host the fault applies to, e.g. unification.useinsider.com. */
+  host: z.string().min(1),
+  /** Answer with this status (and `body`), or drop the connection (`reset`), or answer late (`delayMs`). */
+  status: z.number().int().min(100).max(599).optional(),
+  body: z.unknown().optional(),
+  retryAfterSeconds: z.number().min(0).optional(),
+  reset: z.boolean().optional(),
+  delayMs: z.number().int().min(0).max(120_000).optional(),
+  /** How many requests it affects; unlimited when absent. */
+  times: z.number().int().min(1).optional()
+})
+export type Fault = z.infer<typeof faultSchema>
+
+export const configSchema = z.strictObject({
+  /** `sandbox` (default): outbound HTTP answered in-process by vendor simulators. `live`: real HTTP. */
+  transport: z.enum(['sandbox', 'live']).default('sandbox'),
+  destinations: z.array(destinationInstanceSchema).default([]),
+  sources: z.array(sourceInstanceSchema).default([]),
+  delivery: z
+    .strictObject({
+      maxAttempts: z.number().int().min(1).max(20).default(5),
+      baseDelayMs: z.number().int().min(1).default(250),
+      maxDelayMs: z.number().int().min(1).default(30_000)
+    })
+    .default({ maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 30_000 }),
+  batching: z
+    .strictObject({
+      maxEvents: z.number().int().min(1).max(10_000).default(100),
+      maxBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(1024 * 1024),
+      maxWaitMs: z.number().int().min(1).default(1000)
+    })
+    .default({ maxEvents: 100, maxBytes: 1024 * 1024, maxWaitMs: 1000 }),
+  /** The embedded dead-letter store: an append-only NDJSON file. */
+  deadLetterFile: z.string().min(1).default('.open-actions/dead-letters.ndjson'),
+  sandbox: z.strictObject({ faults: z.array(faultSchema).default([]) }).default({ faults: [] })
+})
+export type RuntimeConfig = z.output<typeof configSchema>
+export type RuntimeConfigInput = z.input<typeof configSchema>
+
+export interface ResolvedDestination {
+  readonly id: string
+  readonly integration: string
+  readonly definitionKey: string
+  readonly definition: RuntimeDestinationDefinition
+  readonly settings: JSONObject
+  readonly subscriptions: readonly Subscription[]
+  readonly secretKeys: readonly string[]
+}
+
+export interface ResolvedSource {
+  readonly id: string
+  readonly integration: string
+  readonly source: RuntimeSourceDefinition
+  readonly settings: unknown
+  readonly secretKeys: readonly string[]
+}
+
+export interface ResolvedConfig {
+  readonly config: RuntimeConfig
+  readonly destinations: readonly ResolvedDestination[]
+  readonly sources: readonly ResolvedSource[]
+}
+
+/** Every problem of a configuration at once, each naming the file, the instance and the key. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[]
+
+  constructor(file: string, problems: readonly string[]) {
+    super(`Invalid configuration ${file}:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((segment, index) =>
+      typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`
+    )
+    .join('')
+}
+
+/**
+ * Validates a configuration the way it will run: the shape (zod), then each destination's integration,
+ * definition, setting keys, settings (actions-core's own settings validation: types, required, choices such
+ * as regions), subscriptions (action exists, FQL parses), and each source's settings.
+ */
+export function resolveConfig(raw: unknown, registry: Registry, file = '(inline configuration)'): ResolvedConfig {
+  const parsed = configSchema.safeParse(raw)
+  if (!parsed.success) {
+    throw new ConfigError(
+      file,
+      parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`)
+    )
+  }
+  const config = parsed.data
+  const problems: string[] = []
+  const installed = [...registry.keys()].join(', ')
+  const ids = new Set<string>()
+
+  const destinations: ResolvedDestination[] = []
+  config.destinations.forEach((instance, index) => {
+    const where = `destinations[${index}] "${instance.id}"`
+    if (ids.has(instance.id)) problems.push(`${where}: the id is used twice`)
+    ids.add(instance.id)
+    if (!instance.enabled) return
+    const entry = registry.get(instance.integration)
+    if (!entry)
+      return void problems.push(
+        `${where}: integration "${instance.integration}" is not installed (installed: ${installed})`
+      )
+    const definition = entry.destinations[instance.definition]
+    if (!definition) {
+      return void problems.push(
+        `${where}: ${instance.integration} has no destination "${instance.definition}" (it has: ${Object.keys(entry.destinations).join(', ') || 'none'})`
+      )
+    }
+    const fields = definition.authentication?.fields ?? {}
+    for (const key of Object.keys(instance.settings)) {
+      if (!(key in fields))
+        problems.push(
+          `${where}: settings.${key} is not a setting of ${definition.name} (settings: ${Object.keys(fields).join(', ')})`
+        )
+    }
+    try {
+      new Destination(definition).validateSettings(instance.settings as JSONObject)
+    } catch (error) {
+      problems.push(`${where}: settings: ${(error as Error).message}`)
+    }
+    const subscriptions =
+      instance.subscriptions === 'presets'
+        ? presetSubscriptions(definition)
+        : (instance.subscriptions as Subscription[])
+    subscriptions.forEach((subscription, position) => {
+      const at = `${where}: subscriptions[${position}]`
+      if (!definition.actions[subscription.partnerAction]) {
+        problems.push(
+          `${at}.partnerAction: "${subscription.partnerAction}" is not an action of ${definition.name} (actions: ${Object.keys(definition.actions).join(', ')})`
+        )
+      }
+      const fql = parseFql(subscription.subscribe)
+      if ('error' in fql) problems.push(`${at}.subscribe: ${JSON.stringify(subscription.subscribe)} is not valid FQL`)
+    })
+    const secretKeys = Object.keys(fields).filter((key) => fields[key]?.type === 'password')
+    destinations.push({
+      id: instance.id,
+      integration: instance.integration,
+      definitionKey: instance.definition,
+      definition,
+      settings: instance.settings as JSONObject,
+      subscriptions,
+      secretKeys
+    })
+  })
+
+  const sources: ResolvedSource[] = []
+  config.sources.forEach((instance, index) => {
+    const where = `sources[${index}] "${instance.id}"`
+    const entry = registry.get(instance.integration)
+    if (!entry)
+      return void problems.push(
+        `${where}: integration "${instance.integration}" is not installed (installed: ${installed})`
+      )
+    const source = entry.sources[instance.source]
+    if (!source) return void problems.push(`${where}: ${instance.integration} has no source "${instance.source}"`)
+    if (sources.some((other) => other.id === instance.id)) problems.push(`${where}: the id is used twice`)
+    const settings = source.settingsSchema.safeParse(instance.settings)
+    if (!settings.success) {
+      for (const issue of settings.error.issues)
+        problems.push(`${where}: settings.${formatPath(issue.path)} ${issue.message}`)
+      return
+    }
+    sources.push({
+      id: instance.id,
+      integration: instance.integration,
+      source,
+      settings: settings.data,
+      secretKeys: source.secretSettings
+    })
+  })
+
+  if (problems.length > 0) throw new ConfigError(file, problems)
+  return { config, destinations, sources }
+}
+
+export function loadConfigFile(file: string, registry: Registry): ResolvedConfig {
+  let raw: unknown
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (error) {
+    throw new ConfigError(file, [`cannot read it as JSON: ${(error as Error).message}`])
+  }
+  return resolveConfig(raw, registry, file)
+}
+
+/** Every secret value in a configuration: the password settings of destinations and the secret settings of sources. */
+export function configSecrets(resolved: ResolvedConfig): string[] {
+  const secrets: string[] = []
+  for (const destination of resolved.destinations) {
+    for (const key of destination.secretKeys) {
+      const value = destination.settings[key]
+      if (typeof value === 'string') secrets.push(value)
+    }
+  }
+  for (const source of resolved.sources) {
+    for (const key of source.secretKeys) {
+      const value = (source.settings as Record<string, unknown>)[key]
+      if (typeof value === 'string') secrets.push(value)
+    }
+  }
+  return secrets
+}

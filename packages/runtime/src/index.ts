@@ -1,0 +1,16 @@
+import { readPackageVersion } from '@open-actions/core'
+
+export { OpenActionsRuntime, UnknownSourceError } from './runtime'
+export type { RuntimeOptions, SourceResult } from './runtime'
+export { ConfigError, configSchema, loadConfigFile, resolveConfig } from './config'
+export type { Fault, ResolvedConfig, RuntimeConfig, RuntimeConfigInput } from './config'
+export { createRuntimeServer } from './server'
+export type { ServerOptions } from './server'
+export { DEFAULT_HOST, DEFAULT_PORT, loadConfig, registry, startRuntime } from './start'
+export type { StartedRuntime } from './start'
+export { sampleConfig } from './sample-config'
+export { manifest } from './manifest.generated'
+export { createRegistry } from './registry'
+export type { IntegrationEntry, Registry } from './registry'
+export { main } from './cli'
+export const VERSION: string = readPackageVersion(__dirname)

@@ -1,0 +1,56 @@
+/** A small Prometheus registry: counters and gauges with labels, rendered in the text exposition format. */
+type Labels = Readonly<Record<string, string>>
+
+function labelKey(labels: Labels): string {
+  return Object.keys(labels)
+    .sort()
+    .map((key) => `${key}="${String(labels[key]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
+    .join(',')
+}
+
+interface Series {
+  readonly help: string
+  readonly type: 'counter' | 'gauge'
+  readonly values: Map<string, number>
+}
+
+export class Metrics {
+  private readonly series = new Map<string, Series>()
+  private readonly gauges = new Map<string, () => number>()
+
+  increment(name: string, help: string, labels: Labels = {}, by = 1): void {
+    const series = this.ensure(name, help, 'counter')
+    const key = labelKey(labels)
+    series.values.set(key, (series.values.get(key) ?? 0) + by)
+  }
+
+  /** A gauge read when scraped. */
+  gauge(name: string, help: string, read: () => number): void {
+    this.ensure(name, help, 'gauge')
+    this.gauges.set(name, read)
+  }
+
+  value(name: string, labels: Labels = {}): number {
+    return this.series.get(name)?.values.get(labelKey(labels)) ?? 0
+  }
+
+  render(): string {
+    const lines: string[] = []
+    for (const [name, series] of this.series) {
+      lines.push(`# HELP ${name} ${series.help}`, `# TYPE ${name} ${series.type}`)
+      const read = this.gauges.get(name)
+      if (read) lines.push(`${name} ${read()}`)
+      for (const [key, value] of series.values) lines.push(key === '' ? `${name} ${value}` : `${name}{${key}} ${value}`)
+    }
+    return `${lines.join('\n')}\n`
+  }
+
+  private ensure(name: string, help: string, type: Series['type']): Series {
+    let series = this.series.get(name)
+    if (!series) {
+      series = { help, type, values: new Map() }
+      this.series.set(name, series)
+    }
+    return series
+  }
+}

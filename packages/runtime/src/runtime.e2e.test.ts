@@ -1,0 +1,299 @@
+import { readFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { events } from '@open-actions/testing'
+import type { EventResult } from './results'
+import type { DeliveryRecord } from './transport/recorder'
+import { getJson, postJson, SAMPLE_SECRETS, startTestRuntime } from './runtime-harness.test-helpers'
+import type { OpenActionsRuntime } from './runtime'
+import { createRuntimeServer } from './server'
+import type { StartedRuntime } from './start'
+
+let running: (StartedRuntime & { logs: string[] }) | undefined
+afterEach(async () => {
+  await running?.stop()
+  running = undefined
+})
+
+async function start(overrides = {}) {
+  running = await startTestRuntime(overrides)
+  return running
+}
+
+function expectNoSecrets(text: string): void {
+  for (const secret of SAMPLE_SECRETS) expect(text).not.toContain(secret)
+  expect(text).not.toContain(Buffer.from('SANDBOXWS01:sandbox-moengage-data-key').toString('base64'))
+  expect(text).not.toContain(Buffer.from('sandbox-segment-write-key:').toString('base64'))
+}
+
+async function settle(runtime: OpenActionsRuntime): Promise<void> {
+  await runtime.pipeline.drain()
+}
+
+describe('the runtime over HTTP, sample configuration, sandbox', () => {
+  it('delivers an identify to every destination and shows the exact requests, secrets redacted', async () => {
+    const { url, runtime } = await start()
+    const identify = events.identifyEvent({ messageId: 'e2e-identify-1' })
+    const accepted = await postJson(`${url}/v1/events`, identify)
+    expect(accepted.status).toBe(202)
+    await settle(runtime)
+    const { body } = await getJson(`${url}/v1/deliveries?eventId=e2e-identify-1&limit=50`)
+    const deliveries = (body as { deliveries: DeliveryRecord[] }).deliveries
+    const byUrl = Object.fromEntries(deliveries.map((record) => [`${record.method} ${record.url}`, record]))
+    expect(Object.keys(byUrl).sort()).toStrictEqual(
+      [
+        'PATCH https://api.onesignal.com/apps/00000000-0000-4000-8000-000000000001/users/by/external_id/user-1234',
+        'POST https://0d4f2a1e-sandbox-one.trayapp.io/',
+        'POST https://1b5e3c2f-sandbox-two.trayapp.io/',
+        'POST https://api-01.moengage.com/v1/transition/SANDBOXWS01',
+        'POST https://api.example-vendor.com/v2/workspaces/ws_sandbox/users',
+        'POST https://api.segment.io/v1/batch',
+        'POST https://unification.useinsider.com/api/user/v1/upsert'
+      ].sort()
+    )
+    const insider = byUrl['POST https://unification.useinsider.com/api/user/v1/upsert']
+    expect(insider?.headers).toMatchObject({
+      'x-partner-name': 'sandboxstore',
+      'x-request-token': '[REDACTED]',
+      'x-platform-name': 'segment'
+    })
+    expect(insider?.body).toMatchObject({
+      platform: 'segment',
+      users: [{ identifiers: { uuid: 'user-1234', email: 'jane.doe@example.com', phone_number: '+14155550100' } }]
+    })
+    expect(insider?.response).toMatchObject({ status: 200, body: { data: { fail: { count: 0 } } } })
+    expect(byUrl['POST https://api-01.moengage.com/v1/transition/SANDBOXWS01']?.body).toMatchObject({
+      type: 'transition',
+      elements: [{ type: 'customer', customer_id: 'user-1234' }]
+    })
+    expect(byUrl['POST https://api.segment.io/v1/batch']?.body).toMatchObject({
+      batch: [{ type: 'identify', userId: 'user-1234', messageId: 'e2e-identify-1' }]
+    })
+    expect(byUrl['POST https://api.segment.io/v1/batch']?.headers.authorization).toBe('[REDACTED]')
+    expect(byUrl['POST https://0d4f2a1e-sandbox-one.trayapp.io/']?.body).toStrictEqual(identify)
+    expectNoSecrets(JSON.stringify(body))
+    const result = (await getJson(`${url}/v1/events/e2e-identify-1`)).body as EventResult
+    expect(result.targets.map((target) => [target.instance, target.status]).sort()).toStrictEqual(
+      [
+        ['example', 'delivered'],
+        ['insider', 'delivered'],
+        ['moengage', 'delivered'],
+        ['onesignal', 'delivered'],
+        ['segment', 'delivered'],
+        ['tray', 'delivered']
+      ].sort()
+    )
+  })
+
+  it('retries 5xx bursts and honours Retry-After, then delivers once', async () => {
+    const { url, runtime } = await start()
+    await postJson(`${url}/v1/sandbox/faults`, { host: 'api.onesignal.com', status: 503, times: 2 })
+    await postJson(`${url}/v1/sandbox/faults`, { host: '*.trayapp.io', status: 429, retryAfterSeconds: 0.03, times: 1 })
+    await postJson(`${url}/v1/events`, events.identifyEvent({ messageId: 'e2e-retry-1' }))
+    await settle(runtime)
+    const result = (await getJson(`${url}/v1/events/e2e-retry-1`)).body as EventResult
+    const onesignal = result.targets.find((target) => target.instance === 'onesignal')
+    expect(onesignal).toMatchObject({ status: 'delivered', attempts: 3 })
+    const tray = result.targets.find((target) => target.instance === 'tray')
+    expect(tray).toMatchObject({ status: 'delivered', attempts: 2 })
+    const trayRequests = runtime.recorder.list({ instance: 'tray', eventId: 'e2e-retry-1' })
+    // The first attempt reached two workflows (one answered 429); the retry reached only the one that failed.
+    expect(trayRequests).toHaveLength(3)
+    expect(runtime.metrics.render()).toMatch(
+      /open_actions_retries_total\{action="identifyUser",instance="onesignal"\} 2/
+    )
+  })
+
+  it('dead-letters what cannot be delivered, with its reason, and replays it', async () => {
+    const { url, runtime } = await start()
+    await postJson(`${url}/v1/sandbox/faults`, {
+      host: 'api.onesignal.com',
+      status: 400,
+      body: { errors: ['tags must be a flat object'] },
+      times: 1
+    })
+    await postJson(`${url}/v1/sandbox/faults`, { host: 'unification.useinsider.com', status: 503 })
+    await postJson(`${url}/v1/events`, events.identifyEvent({ messageId: 'e2e-dead-1' }))
+    await settle(runtime)
+    const letters = (
+      (await getJson(`${url}/v1/dead-letters`)).body as {
+        deadLetters: { id: string; instance: string; reason: string; attempts: number; status: number }[]
+      }
+    ).deadLetters
+    expect(letters.map((letter) => [letter.instance, letter.status, letter.attempts]).sort()).toStrictEqual([
+      ['insider', 503, 4],
+      ['onesignal', 400, 1]
+    ])
+    expect(letters.find((letter) => letter.instance === 'onesignal')?.reason).toBe(
+      'OneSignal rejected the request (HTTP 400): tags must be a flat object'
+    )
+    expect(letters.find((letter) => letter.instance === 'insider')?.reason).toMatch(/^gave up after 4 attempts: /)
+    const file = readFileSync(runtime.config.config.deadLetterFile, 'utf8').trim().split('\n')
+    expect(file).toHaveLength(2)
+
+    await fetch(`${url}/v1/sandbox/faults`, { method: 'DELETE' })
+    const replay = await postJson(`${url}/v1/dead-letters/replay`, {})
+    expect(replay.status).toBe(202)
+    await settle(runtime)
+    expect(((await getJson(`${url}/v1/dead-letters`)).body as { deadLetters: unknown[] }).deadLetters).toStrictEqual([])
+    expect(readFileSync(runtime.config.config.deadLetterFile, 'utf8').trim().split('\n')).toHaveLength(4)
+    const result = (await getJson(`${url}/v1/events/e2e-dead-1`)).body as EventResult
+    expect(result.targets.every((target) => target.status === 'delivered')).toBe(true)
+  })
+
+  it('turns a connection reset into a retry, and a dropped batch item into a per-event result', async () => {
+    const { url, runtime } = await start()
+    await postJson(`${url}/v1/sandbox/faults`, { host: 'api.segment.io', reset: true, times: 1 })
+    await postJson(`${url}/v1/events`, [
+      events.trackEvent('Reset 1', {}, { messageId: 'e2e-reset-1' }),
+      events.trackEvent('Reset 2', {}, { messageId: 'e2e-reset-2' })
+    ])
+    await settle(runtime)
+    for (const id of ['e2e-reset-1', 'e2e-reset-2']) {
+      const segment = ((await getJson(`${url}/v1/events/${id}`)).body as EventResult).targets.find(
+        (target) => target.instance === 'segment'
+      )
+      expect(segment).toMatchObject({ status: 'delivered', attempts: 2 })
+    }
+  })
+
+  it('serves the OneSignal and One Creation sources into Segment', async () => {
+    const { url } = await start()
+    const pushSent = {
+      event: { kind: 'message.push.clicked', id: 'evt-1', timestamp: '2024-05-01T12:00:00.000Z' },
+      message: { id: 'msg-1', name: 'Spring sale', type: 'push' },
+      subscription: { id: 'sub-1', type: 'iOSPush' },
+      user: { external_id: 'user-1234' }
+    }
+    const onesignal = await postJson(`${url}/v1/sources/onesignal`, pushSent)
+    expect(onesignal).toStrictEqual({
+      status: 202,
+      body: { source: 'onesignal', messages: 1, outcomes: [{ ok: true }] }
+    })
+    const oneCreation = await postJson(`${url}/v1/sources/one-creation`, {
+      type: 'submitted',
+      response_id: 'r-1',
+      user_id: 'oc-1',
+      campaign: { id: 'c-1', name: 'Spring' },
+      response_at: '2024-05-01T12:00:00.000Z',
+      answers: { 'Favourite Colour?': 'green' }
+    })
+    expect(oneCreation).toStrictEqual({
+      status: 202,
+      body: { source: 'one-creation', messages: 2, outcomes: [{ ok: true }, { ok: true }] }
+    })
+    const deliveries = (
+      (await getJson(`${url}/v1/deliveries?instance=source:onesignal`)).body as { deliveries: DeliveryRecord[] }
+    ).deliveries
+    expect(deliveries[0]?.body).toMatchObject({
+      batch: [{ type: 'track', event: 'Push Clicked', userId: 'user-1234', messageId: 'onesignal-evt-1' }]
+    })
+    const bad = await postJson(`${url}/v1/sources/onesignal`, {
+      event: { kind: 'message.fax.sent', id: 'x' },
+      user: { external_id: 'u' }
+    })
+    expect(bad.status).toBe(400)
+    expect((bad.body as { error: string }).error).toMatch(
+      /^event\.kind "message\.fax\.sent" is not a OneSignal message event/
+    )
+    expect((await postJson(`${url}/v1/sources/nope`, {})).status).toBe(404)
+  })
+
+  it('answers bad input with a clear 4xx and keeps serving', async () => {
+    const { url } = await start()
+    expect(await postJson(`${url}/v1/events`, '{"type":')).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/^the body is not valid JSON/) }
+    })
+    const wrongType = await fetch(`${url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{}'
+    })
+    expect(wrongType.status).toBe(415)
+    expect(await postJson(`${url}/v1/events`, { event: 'no type' })).toMatchObject({
+      status: 400,
+      body: { error: 'event 0 is not a Segment event: it must be an object with a string "type"' }
+    })
+    expect(await postJson(`${url}/v1/events`, [])).toMatchObject({ status: 400 })
+    const huge = await postJson(`${url}/v1/events`, {
+      type: 'track',
+      event: 'x',
+      properties: { blob: 'x'.repeat(1_100_000) }
+    })
+    expect(huge.status).toBe(413)
+    expect((await getJson(`${url}/v1/nothing-here`)).status).toBe(404)
+    expect((await getJson(`${url}/v1/events/unknown-id`)).status).toBe(404)
+    expect(await postJson(`${url}/v1/sandbox/faults`, { host: 'x', status: 'bad' })).toMatchObject({ status: 400 })
+    expect((await getJson(`${url}/health`)).body).toMatchObject({ status: 'ok', transport: 'sandbox' })
+  })
+
+  it('exposes Prometheus metrics and logs without secrets', async () => {
+    const { url, runtime, logs } = await start()
+    await postJson(`${url}/v1/sandbox/faults`, { host: 'api-01.moengage.com', status: 500, times: 1 })
+    await postJson(`${url}/v1/events`, events.identifyEvent({ messageId: 'e2e-metrics-1' }))
+    await settle(runtime)
+    const metrics = await (await fetch(`${url}/metrics`)).text()
+    expect(metrics).toContain('# TYPE open_actions_events_received_total counter')
+    expect(metrics).toMatch(/open_actions_events_received_total\{type="identify"\} 1/)
+    expect(metrics).toMatch(
+      /open_actions_deliveries_total\{action="updateUserProfile",instance="insider",outcome="delivered"\} 1/
+    )
+    expectNoSecrets(metrics)
+    expectNoSecrets(logs.join(''))
+    expect(logs.some((line) => line.includes('"msg":"delivery failed; retrying"'))).toBe(true)
+  })
+
+  it('runs the event tester against the simulators, secrets typed in redacted', async () => {
+    const { url } = await start()
+    const report = await postJson(`${url}/v1/test`, {
+      integration: 'insider',
+      settings: { account_name: 'MyStore', ucd_key: 'typed-in-secret-123' },
+      event: events.orderCompletedEvent({ messageId: 'tester-1' })
+    })
+    expect(report.status).toBe(200)
+    const text = JSON.stringify(report.body)
+    expect(text).not.toContain('typed-in-secret-123')
+    const subscriptions = (
+      report.body as {
+        subscriptions: { partnerAction: string; matched: boolean; requests: DeliveryRecord[]; payload: unknown }[]
+      }
+    ).subscriptions
+    const matched = subscriptions.filter((subscription) => subscription.matched)
+    expect(matched.map((subscription) => subscription.partnerAction)).toStrictEqual(['orderCompletedEvent'])
+    expect(matched[0]?.requests[0]).toMatchObject({
+      url: 'https://unification.useinsider.com/api/user/v1/upsert',
+      headers: { 'x-request-token': '[REDACTED]' },
+      response: { status: 200 }
+    })
+    expect(matched[0]?.payload).toMatchObject({ order_id: '50314b8e9bcf000000000000' })
+    const invalid = await postJson(`${url}/v1/test`, {
+      integration: 'insider',
+      settings: { account_name: 'MyStore', ucd_key: 'k' },
+      event: events.identifyEvent({ traits: { phone: '0555' } })
+    })
+    const identify = (
+      invalid.body as { subscriptions: { partnerAction: string; error?: { message: string } }[] }
+    ).subscriptions.find((subscription) => subscription.partnerAction === 'updateUserProfile')
+    expect(identify?.error?.message).toMatch(/identifiers\.phone_number must be an E\.164 phone number/)
+  })
+
+  it('refuses to listen beyond loopback without a token, and checks the token when set', async () => {
+    const { runtime } = await start()
+    expect(() => createRuntimeServer(runtime, { host: '0.0.0.0', port: 0 })).toThrow(
+      'Refusing to listen on 0.0.0.0 without a token: set OPEN_ACTIONS_TOKEN, or bind to 127.0.0.1'
+    )
+    const guarded = createRuntimeServer(runtime, { host: '127.0.0.1', port: 0, token: 'runtime-token' })
+    await new Promise<void>((resolve) => guarded.listen(0, '127.0.0.1', resolve))
+    const base = `http://127.0.0.1:${(guarded.address() as AddressInfo).port}`
+    try {
+      expect((await fetch(`${base}/v1/catalog`)).status).toBe(401)
+      expect((await fetch(`${base}/v1/catalog`, { headers: { authorization: 'Bearer runtime-token' } })).status).toBe(
+        200
+      )
+      expect((await fetch(`${base}/health`)).status).toBe(200)
+    } finally {
+      await new Promise((resolve) => guarded.close(resolve))
+    }
+  })
+})

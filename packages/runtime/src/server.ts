@@ -1,0 +1,254 @@
+import { readFileSync } from 'node:fs'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { isIP } from 'node:net'
+import { join } from 'node:path'
+import type { SegmentEvent } from '@segment/actions-core'
+import { ZodError } from 'zod'
+import { faultSchema } from './config'
+import { describeCatalog } from './catalog'
+import type { OpenActionsRuntime } from './runtime'
+import { UnknownSourceError } from './runtime'
+
+export interface ServerOptions {
+  readonly host: string
+  readonly port: number
+  /** Required when the host is not loopback: every request must carry `Authorization: Bearer <token>`. */
+  readonly token?: string
+  /** Largest accepted request body, in bytes (1 MB by default). */
+  readonly maxBodyBytes?: number
+}
+
+/** A client error: answered with its status and message, never a crash. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1'])
+const MAX_EVENTS_PER_REQUEST = 1000
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || (isIP(host) === 4 && host.startsWith('127.'))
+}
+
+const WEB_DIR = join(__dirname, 'web')
+const STATIC_FILES: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' }
+}
+
+function readBody(request: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length'])
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new HttpError(413, `the body is ${declared} bytes; at most ${limit} are accepted`))
+      request.resume()
+      return
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        reject(new HttpError(413, `the body is over ${limit} bytes`))
+        request.destroy()
+        return
+      }
+      chunks.push(chunk)
+    })
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    request.on('error', reject)
+  })
+}
+
+async function readJson(request: IncomingMessage, limit: number): Promise<unknown> {
+  const type = request.headers['content-type'] ?? ''
+  if (!/^application\/json\b/i.test(type))
+    throw new HttpError(415, `send Content-Type: application/json (got ${type || 'none'})`)
+  const text = await readBody(request, limit)
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new HttpError(400, `the body is not valid JSON: ${(error as Error).message}`)
+  }
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
+  response.end(text)
+}
+
+function isSegmentEvent(value: unknown): value is SegmentEvent {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as { type?: unknown }).type === 'string'
+  )
+}
+
+/** The runtime's HTTP API and web page. Loopback by default; any other address needs a token. */
+export function createRuntimeServer(runtime: OpenActionsRuntime, options: ServerOptions): Server {
+  if (!isLoopback(options.host) && !options.token) {
+    throw new Error(
+      `Refusing to listen on ${options.host} without a token: set OPEN_ACTIONS_TOKEN, or bind to 127.0.0.1`
+    )
+  }
+  const limit = options.maxBodyBytes ?? 1024 * 1024
+
+  const routes = async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
+    const { pathname } = url
+    const method = request.method ?? 'GET'
+    const staticFile = method === 'GET' ? STATIC_FILES[pathname] : undefined
+    if (staticFile) {
+      response.writeHead(200, { 'content-type': staticFile.type, 'cache-control': 'no-store' })
+      response.end(readFileSync(join(WEB_DIR, staticFile.file)))
+      return
+    }
+    if (method === 'GET' && pathname === '/health') {
+      return send(response, 200, {
+        status: 'ok',
+        transport: runtime.config.config.transport,
+        uptimeSeconds: Math.round((Date.now() - runtime.startedAt) / 1000),
+        deadLetters: runtime.deadLetters.size
+      })
+    }
+    if (method === 'GET' && pathname === '/metrics') {
+      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+      response.end(runtime.redactor.text(runtime.metrics.render()))
+      return
+    }
+    if (method === 'GET' && pathname === '/v1/catalog') return send(response, 200, describeCatalog(runtime.registry))
+    if (method === 'GET' && pathname === '/v1/instances') {
+      return send(response, 200, {
+        transport: runtime.config.config.transport,
+        destinations: runtime.config.destinations.map((instance) => ({
+          id: instance.id,
+          integration: instance.integration,
+          definition: instance.definitionKey,
+          name: instance.definition.name,
+          settings: runtime.redactor.value(instance.settings),
+          subscriptions: instance.subscriptions
+        })),
+        sources: runtime.config.sources.map((source) => ({
+          id: source.id,
+          integration: source.integration,
+          name: source.source.name,
+          path: `/v1/sources/${source.id}`
+        }))
+      })
+    }
+    if (method === 'POST' && pathname === '/v1/events') {
+      const body = await readJson(request, limit)
+      const events = Array.isArray(body) ? body : [body]
+      if (events.length === 0) throw new HttpError(400, 'send one Segment event or a non-empty array of them')
+      if (events.length > MAX_EVENTS_PER_REQUEST)
+        throw new HttpError(413, `at most ${MAX_EVENTS_PER_REQUEST} events per request; got ${events.length}`)
+      const invalid = events.findIndex((event) => !isSegmentEvent(event))
+      if (invalid >= 0)
+        throw new HttpError(400, `event ${invalid} is not a Segment event: it must be an object with a string "type"`)
+      const results = await runtime.ingest(events as SegmentEvent[])
+      return send(response, 202, { results })
+    }
+    const eventMatch = /^\/v1\/events\/([^/]+)$/.exec(pathname)
+    if (method === 'GET' && eventMatch?.[1]) {
+      const result = runtime.pipeline.lookup(decodeURIComponent(eventMatch[1]))
+      return result
+        ? send(response, 200, result)
+        : send(response, 404, { error: 'no result for this event id (unknown, or older than the last 10,000 events)' })
+    }
+    const sourceMatch = /^\/v1\/sources\/([^/]+)$/.exec(pathname)
+    if (method === 'POST' && sourceMatch?.[1]) {
+      const payload = await readJson(request, limit)
+      const result = await runtime.receive(decodeURIComponent(sourceMatch[1]), payload)
+      const failed = result.outcomes.filter((outcome) => !outcome.ok)
+      return send(response, failed.length > 0 ? 502 : 202, result)
+    }
+    if (method === 'GET' && pathname === '/v1/deliveries') {
+      const limitParam = Number(url.searchParams.get('limit') ?? '100')
+      return send(response, 200, {
+        total: runtime.recorder.total,
+        deliveries: runtime.recorder.list({
+          ...(url.searchParams.get('instance') ? { instance: url.searchParams.get('instance') ?? '' } : {}),
+          ...(url.searchParams.get('eventId') ? { eventId: url.searchParams.get('eventId') ?? '' } : {}),
+          limit: Number.isFinite(limitParam) ? Math.min(Math.max(1, limitParam), 1000) : 100
+        })
+      })
+    }
+    if (method === 'GET' && pathname === '/v1/dead-letters')
+      return send(response, 200, { deadLetters: runtime.redactor.value(runtime.deadLetters.list()) })
+    if (method === 'POST' && pathname === '/v1/dead-letters/replay') {
+      const body = (await readJson(request, limit)) as { ids?: unknown }
+      const ids = Array.isArray(body.ids) ? body.ids.filter((id): id is string => typeof id === 'string') : undefined
+      const results = await runtime.pipeline.replay(ids)
+      return send(response, 202, { replayed: results.length, results })
+    }
+    if (method === 'POST' && pathname === '/v1/test')
+      return send(response, 200, await runtime.test(await readJson(request, limit)))
+    if (method === 'GET' && pathname === '/v1/stats') {
+      return send(response, 200, {
+        series: runtime.stats.series(),
+        deliveries: runtime.recorder.total,
+        deadLetters: runtime.deadLetters.size
+      })
+    }
+    if (pathname === '/v1/sandbox/faults') {
+      if (method === 'GET') return send(response, 200, { faults: runtime.faults.list() })
+      if (method === 'DELETE') {
+        runtime.faults.clear()
+        return send(response, 200, { faults: [] })
+      }
+      if (method === 'POST') {
+        const fault = faultSchema.parse(await readJson(request, limit))
+        runtime.faults.add(fault)
+        return send(response, 201, { faults: runtime.faults.list() })
+      }
+    }
+    throw new HttpError(404, `no route for ${method} ${pathname}`)
+  }
+
+  return createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://runtime.local')
+    const started = Date.now()
+    if (options.token && !url.pathname.startsWith('/health')) {
+      const given = request.headers.authorization ?? ''
+      if (given !== `Bearer ${options.token}`) {
+        send(response, 401, { error: 'send Authorization: Bearer <token>' })
+        return
+      }
+    }
+    routes(request, response, url)
+      .catch((error: unknown) => {
+        if (error instanceof HttpError) return send(response, error.status, { error: error.message })
+        if (error instanceof ZodError)
+          return send(response, 400, {
+            error: 'invalid request',
+            issues: error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+          })
+        if (error instanceof UnknownSourceError) return send(response, 404, { error: error.message })
+        const status = (error as { status?: unknown }).status
+        if (typeof status === 'number' && status >= 400 && status < 500)
+          return send(response, status, { error: runtime.redactor.text((error as Error).message) })
+        runtime.logger.error('request failed', { path: url.pathname, error: (error as Error).message })
+        return send(response, 500, { error: runtime.redactor.text((error as Error).message) })
+      })
+      .finally(() => {
+        runtime.metrics.increment('open_actions_http_requests_total', 'HTTP API requests.', {
+          method: request.method ?? 'GET',
+          status: String(response.statusCode)
+        })
+        runtime.logger.debug('http', {
+          method: request.method,
+          path: url.pathname,
+          status: response.statusCode,
+          ms: Date.now() - started
+        })
+      })
+  })
+}

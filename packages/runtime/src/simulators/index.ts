@@ -1,0 +1,20 @@
+import { exampleSimulator, traySimulator } from './generic'
+import { insiderSimulator } from './insider'
+import { moengageSimulator } from './moengage'
+import { createOneSignalSimulator } from './onesignal'
+import { segmentSimulator } from './segment'
+import type { VendorSimulator } from './simulator'
+
+export type { SimulatedRequest, SimulatedResponse, VendorSimulator } from './simulator'
+
+/** One simulator per vendor; stateful ones (OneSignal segments) are fresh per runtime. */
+export function createSimulators(): VendorSimulator[] {
+  return [
+    insiderSimulator,
+    moengageSimulator,
+    createOneSignalSimulator(),
+    segmentSimulator,
+    traySimulator,
+    exampleSimulator
+  ]
+}

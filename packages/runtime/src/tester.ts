@@ -1,0 +1,142 @@
+import { Destination, type JSONObject, type SegmentEvent, transform } from '@segment/actions-core'
+import { parseFql, validate } from '@segment/destination-subscriptions'
+import { createRedactor, presetSubscriptions, type Redactor, type Subscription } from '@open-actions/core'
+import { z } from 'zod'
+import type { Registry } from './registry'
+import { type DeliveryRecord, requestContext } from './transport/recorder'
+
+export const testRequestSchema = z.strictObject({
+  integration: z.string().min(1),
+  definition: z.string().min(1).default('destination'),
+  settings: z.record(z.string(), z.unknown()).default({}),
+  subscriptions: z
+    .union([
+      z.literal('presets'),
+      z.array(
+        z.strictObject({
+          name: z.string().optional(),
+          partnerAction: z.string(),
+          subscribe: z.string(),
+          mapping: z.record(z.string(), z.unknown()).default({})
+        })
+      )
+    ])
+    .default('presets'),
+  event: z.record(z.string(), z.unknown())
+})
+export type TestRequest = z.input<typeof testRequestSchema>
+
+export interface SubscriptionReport {
+  readonly name: string
+  readonly partnerAction: string
+  readonly subscribe: string
+  readonly matched: boolean
+  readonly payload?: unknown
+  readonly outcome?: 'delivered' | 'failed'
+  readonly result?: unknown
+  readonly error?: { readonly message: string; readonly status?: number }
+  readonly requests: readonly DeliveryRecord[]
+}
+
+export interface TestReport {
+  readonly integration: string
+  readonly definition: string
+  readonly settings: Record<string, unknown>
+  readonly settingsError?: string
+  readonly subscriptions: readonly SubscriptionReport[]
+}
+
+/**
+ * The web page's event tester: runs one event through a definition with the given settings, always against the
+ * sandbox simulators (never a real vendor, whatever the runtime's transport), and reports each subscription:
+ * whether it matched, the mapped payload, the validation error or result, and the exact requests with every
+ * secret (the typed-in ones included) redacted.
+ */
+export async function runTest(raw: unknown, registry: Registry, baseRedactor: Redactor): Promise<TestReport> {
+  const input = testRequestSchema.parse(raw)
+  const definition = registry.get(input.integration)?.destinations[input.definition]
+  if (!definition) throw new Error(`no destination "${input.definition}" in integration "${input.integration}"`)
+  const fields = definition.authentication?.fields ?? {}
+  const secrets = Object.keys(fields)
+    .filter((key) => fields[key]?.type === 'password')
+    .map((key) => input.settings[key])
+    .filter((value): value is string => typeof value === 'string' && value !== '')
+  const redactor = createRedactor([...baseRedactor.secrets, ...secrets])
+  const settings = input.settings as JSONObject
+  const redactedSettings = Object.fromEntries(
+    Object.entries(input.settings).map(([key, value]) => [
+      key,
+      fields[key]?.type === 'password' && value ? '[REDACTED]' : value
+    ])
+  )
+  const destination = new Destination(definition)
+  let settingsError: string | undefined
+  try {
+    destination.validateSettings(settings)
+  } catch (error) {
+    settingsError = redactor.text((error as Error).message)
+  }
+  const subscriptions: Subscription[] =
+    input.subscriptions === 'presets' ? presetSubscriptions(definition) : (input.subscriptions as Subscription[])
+  const event = input.event as unknown as SegmentEvent
+  const reports: SubscriptionReport[] = []
+  for (const subscription of subscriptions) {
+    const name =
+      subscription.name ?? definition.actions[subscription.partnerAction]?.title ?? subscription.partnerAction
+    const base = { name, partnerAction: subscription.partnerAction, subscribe: subscription.subscribe }
+    const fql = parseFql(subscription.subscribe)
+    if ('error' in fql) {
+      reports.push({
+        ...base,
+        matched: false,
+        error: { message: `${JSON.stringify(subscription.subscribe)} is not valid FQL` },
+        requests: []
+      })
+      continue
+    }
+    if (!validate(fql, event)) {
+      reports.push({ ...base, matched: false, requests: [] })
+      continue
+    }
+    let payload: unknown
+    try {
+      payload = redactor.value(transform(subscription.mapping, event as unknown as JSONObject))
+    } catch (error) {
+      payload = { mappingError: redactor.text((error as Error).message) }
+    }
+    const capture: DeliveryRecord[] = []
+    try {
+      const results = await requestContext.run(
+        { instance: 'event-tester', action: subscription.partnerAction, capture, forceSandbox: true, secrets },
+        () => destination.onEvent(event, { ...settings, subscriptions: [subscription as unknown as JSONObject] })
+      )
+      reports.push({
+        ...base,
+        matched: true,
+        payload,
+        outcome: 'delivered',
+        result: redactor.value(results[results.length - 1] ?? null),
+        requests: capture
+      })
+    } catch (error) {
+      const status = (error as { status?: unknown }).status
+      reports.push({
+        ...base,
+        matched: true,
+        payload,
+        outcome: 'failed',
+        error: { message: redactor.text((error as Error).message), ...(typeof status === 'number' ? { status } : {}) },
+        requests: capture
+      })
+    } finally {
+      destination.responses.length = 0
+    }
+  }
+  return {
+    integration: input.integration,
+    definition: input.definition,
+    settings: redactedSettings,
+    ...(settingsError ? { settingsError } : {}),
+    subscriptions: reports
+  }
+}

@@ -1,0 +1,62 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+
+/** Which delivery an outbound request belongs to: set around every `onEvent` / `onBatch` call. */
+export interface RequestContext {
+  readonly instance?: string
+  readonly action?: string
+  readonly eventIds?: readonly string[]
+  /** When set, requests made in this context are also collected here (the event tester's view). */
+  readonly capture?: DeliveryRecord[]
+  /** Answer from the simulators even in live mode (the event tester never reaches a real vendor). */
+  readonly forceSandbox?: boolean
+  /** Secrets known only to this context (settings typed into the event tester), redacted too. */
+  readonly secrets?: readonly string[]
+}
+
+export const requestContext = new AsyncLocalStorage<RequestContext>()
+
+export interface DeliveryRecord {
+  readonly id: number
+  readonly at: string
+  readonly transport: 'sandbox' | 'live'
+  readonly instance: string | undefined
+  readonly action: string | undefined
+  readonly eventIds: readonly string[]
+  readonly method: string
+  readonly url: string
+  readonly headers: Record<string, string>
+  readonly body: unknown
+  response?:
+    | { readonly status: number; readonly body: unknown; readonly durationMs: number }
+    | { readonly error: string; readonly durationMs: number }
+}
+
+/** The last N outbound requests, already redacted, for `GET /v1/deliveries` and the web page. */
+export class DeliveryRecorder {
+  private readonly records: DeliveryRecord[] = []
+  private nextId = 1
+
+  constructor(private readonly capacity = 1000) {}
+
+  add(record: Omit<DeliveryRecord, 'id'>): DeliveryRecord {
+    const stored: DeliveryRecord = { id: this.nextId++, ...record }
+    this.records.push(stored)
+    if (this.records.length > this.capacity) this.records.splice(0, this.records.length - this.capacity)
+    return stored
+  }
+
+  list(
+    filter: { readonly instance?: string; readonly eventId?: string; readonly limit?: number } = {}
+  ): DeliveryRecord[] {
+    const matching = this.records.filter(
+      (record) =>
+        (filter.instance === undefined || record.instance === filter.instance) &&
+        (filter.eventId === undefined || record.eventIds.includes(filter.eventId))
+    )
+    return matching.slice(-(filter.limit ?? 100)).reverse()
+  }
+
+  get total(): number {
+    return this.nextId - 1
+  }
+}
