@@ -1,3 +1,5 @@
+import { readPackageVersion } from './package-version'
+
 export {
   basicAuthorization,
   bearerAuthorization,
@@ -58,3 +60,4 @@ export {
   toPayloadValidationError,
   withMaxBytes
 } from './validation'
+export const VERSION: string = readPackageVersion(__dirname)

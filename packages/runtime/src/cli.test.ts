@@ -46,7 +46,7 @@ describe('open-actions validate', () => {
   it('accepts a valid configuration and names every problem of an invalid one', async () => {
     expect(await main(['validate', writeConfig()])).toBe(0)
     expect(stdout.join('')).toMatch(
-      /is valid: 7 destination instance\(s\) \(example, insider, insider-audiences, moengage, onesignal, segment, tray\), 2 source\(s\), sandbox transport/
+      /is valid: 6 destination instance\(s\) \(insider, insider-audiences, moengage, onesignal, segment, tray\), 2 source\(s\), sandbox transport/
     )
     const bad = join(directory, 'bad.json')
     writeFileSync(

@@ -8,7 +8,6 @@ import { registry, startRuntime, type StartedRuntime } from './start'
 
 /** Every secret of the sample configuration: none may appear in anything the runtime shows. */
 export const SAMPLE_SECRETS = [
-  'sandbox-example-api-key',
   'sandbox-insider-ucd-key',
   'sandbox-moengage-data-key',
   'sandbox-onesignal-app-key',

@@ -46,7 +46,6 @@ describe('the runtime over HTTP, sample configuration, sandbox', () => {
         'POST https://0d4f2a1e-sandbox-one.trayapp.io/',
         'POST https://1b5e3c2f-sandbox-two.trayapp.io/',
         'POST https://api-01.moengage.com/v1/transition/SANDBOXWS01',
-        'POST https://api.example-vendor.com/v2/workspaces/ws_sandbox/users',
         'POST https://api.segment.io/v1/batch',
         'POST https://unification.useinsider.com/api/user/v1/upsert'
       ].sort()
@@ -75,7 +74,6 @@ describe('the runtime over HTTP, sample configuration, sandbox', () => {
     const result = (await getJson(`${url}/v1/events/e2e-identify-1`)).body as EventResult
     expect(result.targets.map((target) => [target.instance, target.status]).sort()).toStrictEqual(
       [
-        ['example', 'delivered'],
         ['insider', 'delivered'],
         ['moengage', 'delivered'],
         ['onesignal', 'delivered'],

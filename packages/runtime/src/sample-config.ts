@@ -8,11 +8,6 @@ export const sampleConfig: RuntimeConfigInput = {
   transport: 'sandbox',
   destinations: [
     {
-      id: 'example',
-      integration: 'example',
-      settings: { workspace_id: 'ws_sandbox', api_key: 'sandbox-example-api-key', region: 'us' }
-    },
-    {
       id: 'insider',
       integration: 'insider',
       settings: { account_name: 'sandboxstore', ucd_key: 'sandbox-insider-ucd-key' }

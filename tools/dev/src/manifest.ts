@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { format, resolveConfig } from 'prettier'
 import { integrationPackages, loadIntegration, REPO_ROOT } from './workspace'
 
 export const MANIFEST_FILE = join(REPO_ROOT, 'packages', 'runtime', 'src', 'manifest.generated.ts')
@@ -8,9 +9,14 @@ function identifier(slug: string): string {
   return slug.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase())
 }
 
-/** The runtime's list of integrations, generated from the workspace (never a hand-edited registry). */
+/**
+ * The runtime's list of integrations, generated from the workspace (never a hand-edited registry). Private
+ * packages (the example template) are left out: the published runtime can only depend on published packages.
+ */
 export function renderManifest(): string {
-  const integrations = integrationPackages().map(loadIntegration)
+  const integrations = integrationPackages()
+    .filter((integration) => integration.packageJson.private !== true)
+    .map(loadIntegration)
   const imports = integrations.map(
     (integration) => `import * as ${identifier(integration.slug)} from '${integration.packageJson.name}'`
   )
@@ -45,9 +51,14 @@ export function renderManifest(): string {
   ].join('\n')
 }
 
-function main(): void {
+/** Formatted like every other file, so running prettier over the repo never makes the manifest look stale. */
+async function formattedManifest(): Promise<string> {
+  return format(renderManifest(), { ...(await resolveConfig(MANIFEST_FILE)), filepath: MANIFEST_FILE })
+}
+
+async function main(): Promise<void> {
   const check = process.argv.includes('--check')
-  const rendered = renderManifest()
+  const rendered = await formattedManifest()
   const current = (() => {
     try {
       return readFileSync(MANIFEST_FILE, 'utf8')
@@ -67,4 +78,4 @@ function main(): void {
   console.log(`wrote ${MANIFEST_FILE}`)
 }
 
-if (require.main === module) main()
+if (require.main === module) void main()

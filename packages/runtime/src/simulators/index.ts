@@ -1,4 +1,4 @@
-import { exampleSimulator, traySimulator } from './generic'
+import { traySimulator } from './generic'
 import { insiderSimulator } from './insider'
 import { moengageSimulator } from './moengage'
 import { createOneSignalSimulator } from './onesignal'
@@ -9,12 +9,5 @@ export type { SimulatedRequest, SimulatedResponse, VendorSimulator } from './sim
 
 /** One simulator per vendor; stateful ones (OneSignal segments) are fresh per runtime. */
 export function createSimulators(): VendorSimulator[] {
-  return [
-    insiderSimulator,
-    moengageSimulator,
-    createOneSignalSimulator(),
-    segmentSimulator,
-    traySimulator,
-    exampleSimulator
-  ]
+  return [insiderSimulator, moengageSimulator, createOneSignalSimulator(), segmentSimulator, traySimulator]
 }
