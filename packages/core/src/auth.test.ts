@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import type { DestinationDefinition } from '@segment/actions-core'
 import { InvalidAuthenticationError } from '@segment/actions-core'
 import nock from 'nock'
@@ -37,7 +37,15 @@ const definition: DestinationDefinition<Settings> = {
   actions: {}
 }
 
-beforeAll(() => nock.disableNetConnect())
+beforeAll(() => {
+  if (!nock.isActive()) nock.activate()
+  nock.disableNetConnect()
+})
+// See @open-actions/testing's useStrictNock: a nock left active would answer the next test file's requests.
+afterAll(() => {
+  nock.enableNetConnect()
+  nock.restore()
+})
 afterEach(() => {
   expect(nock.pendingMocks()).toStrictEqual([])
   nock.cleanAll()

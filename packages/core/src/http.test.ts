@@ -22,6 +22,7 @@ let resettingServer: Server
 let resettingUrl = ''
 
 beforeAll(async () => {
+  if (!nock.isActive()) nock.activate()
   nock.disableNetConnect()
   nock.enableNetConnect('127.0.0.1')
   // A real server that drops every connection: what a vendor's load balancer does under a reset.
@@ -32,6 +33,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((resolve) => resettingServer.close(resolve))
   nock.enableNetConnect()
+  // See @open-actions/testing's useStrictNock: a nock left active would answer the next test file's requests.
+  nock.restore()
 })
 afterEach(() => {
   expect(nock.pendingMocks()).toStrictEqual([])
@@ -118,6 +121,25 @@ describe('sendVendorRequest', () => {
       name: 'VendorRetryableError',
       retryAfterMs: 2000
     })
+  })
+
+  it('reads answers larger than 16 KB (actions-core’s response cloning would stall on them; a fuzz finding)', async () => {
+    const big = createServer((_request, response) => {
+      response.writeHead(202, { 'content-type': 'application/json' })
+      response.end(JSON.stringify({ echoed: 'e'.repeat(64 * 1024) }))
+    })
+    await new Promise<void>((resolve) => big.listen(0, '127.0.0.1', resolve))
+    try {
+      const result = await sendVendorRequest<{ echoed: string }>(
+        request,
+        `http://127.0.0.1:${(big.address() as AddressInfo).port}/`,
+        { method: 'PATCH', json: {} },
+        context
+      )
+      expect(result.data.echoed).toHaveLength(64 * 1024)
+    } finally {
+      await new Promise((resolve) => big.close(resolve))
+    }
   })
 
   it('turns a dropped connection into a retryable error', async () => {

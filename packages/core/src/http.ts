@@ -105,6 +105,9 @@ function isNetworkError(error: unknown): error is Error & { code?: string; errno
 /**
  * Every vendor call goes through here: the request is sent with `throwHttpErrors: false`, the status is mapped
  * by `errorForResponse`, and a dropped connection becomes retryable instead of an unknown error.
+ *
+ * `skipResponseCloning`: actions-core otherwise clones each response and reads only the clone; node-fetch tees
+ * the body with a 16 KB buffer per branch, so any answer over 16 KB stalls forever (found by `pnpm fuzz`).
  */
 export async function sendVendorRequest<Data = unknown>(
   request: RequestClient,
@@ -114,7 +117,7 @@ export async function sendVendorRequest<Data = unknown>(
 ): Promise<ModifiedResponse<Data>> {
   let response: ModifiedResponse<Data>
   try {
-    response = await request<Data>(url, { ...options, throwHttpErrors: false })
+    response = await request<Data>(url, { ...options, throwHttpErrors: false, skipResponseCloning: true })
   } catch (error) {
     if (isNetworkError(error)) {
       throw new VendorRetryableError(`${context.vendor} could not be reached: ${error.message}`, 503)

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
-import { events } from '@open-actions/testing'
+// The factories alone: the package index loads nock, which patches http.ClientRequest and would bypass the runtime's agents.
+import * as events from '@open-actions/testing/events'
 import { main } from './cli'
 import { sampleConfig } from './sample-config'
 

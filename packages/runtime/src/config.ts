@@ -50,7 +50,10 @@ export const faultSchema = z.strictObject({
 export type Fault = z.infer<typeof faultSchema>
 
 export const configSchema = z.strictObject({
-  /** `sandbox` (default): outbound HTTP answered in-process by vendor simulators. `live`: real HTTP. */
+  /**
+   * `sandbox` (default): outbound HTTP goes, over a real loopback socket, to vendor simulators on this machine.
+   * `live`: real HTTP to the vendors.
+   */
   transport: z.enum(['sandbox', 'live']).default('sandbox'),
   destinations: z.array(destinationInstanceSchema).default([]),
   sources: z.array(sourceInstanceSchema).default([]),

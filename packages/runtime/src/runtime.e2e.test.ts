@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { events } from '@open-actions/testing'
+// The factories alone: the package index loads nock, which patches http.ClientRequest and would bypass the runtime's agents.
+import * as events from '@open-actions/testing/events'
 import type { EventResult } from './results'
 import type { DeliveryRecord } from './transport/recorder'
 import { getJson, postJson, SAMPLE_SECRETS, startTestRuntime } from './runtime-harness.test-helpers'

@@ -39,7 +39,7 @@ export class OpenActionsRuntime {
   readonly redactor: Redactor
   readonly logger: Logger
   readonly pipeline: Pipeline
-  private readonly transport: Transport
+  readonly transport: Transport
   readonly startedAt = Date.now()
 
   constructor(private readonly options: RuntimeOptions) {
@@ -111,7 +111,7 @@ export class OpenActionsRuntime {
 
   async close(): Promise<void> {
     await this.pipeline.close()
-    this.transport.dispose()
+    await this.transport.dispose()
   }
 }
 

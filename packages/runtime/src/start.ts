@@ -45,6 +45,7 @@ export async function startRuntime(options: {
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     ...(options.logWrite ? { logWrite: options.logWrite } : {})
   })
+  await runtime.transport.ready
   const host = options.host ?? DEFAULT_HOST
   const server = createRuntimeServer(runtime, {
     host,

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { type Browser, chromium, type Page } from 'playwright-core'
-import { events } from '@open-actions/testing'
+// The factories alone: the package index loads nock, which patches http.ClientRequest and would bypass the runtime's agents.
+import * as events from '@open-actions/testing/events'
 import { postJson, SAMPLE_SECRETS, startTestRuntime } from './runtime-harness.test-helpers'
 import type { StartedRuntime } from './start'
 

@@ -118,7 +118,7 @@ export const segmentEventArbitrary: fc.Arbitrary<Record<string, unknown>> = fc
         fc.constantFrom('identify', 'track', 'page', 'screen', 'group', 'alias'),
         fc.string({ maxLength: 6 })
       ),
-      event: fc.oneof(fc.constantFrom(...ECOMMERCE_EVENTS), awkwardStrings),
+      event: fc.oneof(fc.constantFrom(...ECOMMERCE_EVENTS), awkwardStrings, awkwardKeys),
       userId: maybeId,
       anonymousId: maybeId,
       messageId: fc.option(fc.string({ minLength: 1, maxLength: 36 }), { nil: undefined }),

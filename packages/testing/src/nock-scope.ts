@@ -8,6 +8,7 @@ import nock from 'nock'
  */
 export function useStrictNock(): void {
   beforeAll(() => {
+    if (!nock.isActive()) nock.activate()
     nock.disableNetConnect()
     nock.enableNetConnect(/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/)
   })
@@ -18,6 +19,9 @@ export function useStrictNock(): void {
   })
   afterAll(() => {
     nock.enableNetConnect()
+    // nock patches the process-wide http.ClientRequest; jest runs the next test file in this process with a fresh
+    // nock, and a stale one left active would answer its requests ("Disallowed net connect") first.
+    nock.restore()
   })
 }
 

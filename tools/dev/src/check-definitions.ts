@@ -157,7 +157,8 @@ function main(): void {
     console.error(
       `check-definitions found ${problems.length} problem(s):\n${problems.map((problem) => `  - ${problem}`).join('\n')}`
     )
-    process.exit(1)
+    process.exitCode = 1
+    return
   }
   console.log(
     'check-definitions: every definition, preset, secret, region, description, package shape and contract is in order'

@@ -100,7 +100,8 @@ function main(): void {
     console.error(
       `Generated README tables are stale in:\n${stale.map((file) => `  - ${file}`).join('\n')}\nRun pnpm docs and commit the result.`
     )
-    process.exit(1)
+    process.exitCode = 1
+    return
   }
   console.log(check ? 'docs are up to date' : 'docs written')
 }

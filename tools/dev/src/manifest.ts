@@ -69,7 +69,8 @@ async function main(): Promise<void> {
   if (check) {
     if (current !== rendered) {
       console.error(`${MANIFEST_FILE} is stale: run pnpm manifest and commit the result.`)
-      process.exit(1)
+      process.exitCode = 1
+      return
     }
     console.log('manifest is up to date')
     return

@@ -133,7 +133,8 @@ function main(): void {
   const problems = [...packed.flatMap(checkTarball), ...installAndRun(packed)]
   if (problems.length > 0) {
     console.error(`release dry run failed:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`)
-    process.exit(1)
+    process.exitCode = 1
+    return
   }
   console.log(
     `release dry run: ${packed.length} packages packed, checked with publint and are-the-types-wrong, installed with npm and run:\n${packed.map((entry) => `  - ${entry.name}`).join('\n')}`

@@ -93,11 +93,11 @@ export const eventParamsSchema = z.strictObject({
 })
 
 /** Insider requires these params for its purchase and cart events (its API reference, "Required fields"). */
-const REQUIRED_PARAMS: Record<string, readonly (keyof z.infer<typeof eventParamsSchema>)[]> = {
-  confirmation_page_view: ['event_group_id', 'unit_sale_price', 'currency', 'quantity'],
-  purchase: ['event_group_id', 'unit_sale_price', 'currency', 'quantity'],
-  cart_page_view: ['event_group_id', 'unit_sale_price', 'currency']
-}
+const REQUIRED_PARAMS = new Map<string, readonly (keyof z.infer<typeof eventParamsSchema>)[]>([
+  ['confirmation_page_view', ['event_group_id', 'unit_sale_price', 'currency', 'quantity']],
+  ['purchase', ['event_group_id', 'unit_sale_price', 'currency', 'quantity']],
+  ['cart_page_view', ['event_group_id', 'unit_sale_price', 'currency']]
+])
 
 export const insiderEventSchema = z
   .strictObject({
@@ -106,7 +106,7 @@ export const insiderEventSchema = z
     event_params: eventParamsSchema.optional()
   })
   .superRefine((event, context) => {
-    for (const param of REQUIRED_PARAMS[event.event_name] ?? []) {
+    for (const param of REQUIRED_PARAMS.get(event.event_name) ?? []) {
       if (event.event_params?.[param] === undefined) {
         context.addIssue({
           code: 'custom',
@@ -231,7 +231,9 @@ export async function checkCredentials(request: RequestClient): Promise<void> {
   const response = await request(PROFILE_URL, {
     method: 'POST',
     json: { identifiers: { uuid: 'open-actions-credentials-check' }, attributes: ['uuid'] },
-    throwHttpErrors: false
+    throwHttpErrors: false,
+    // See sendVendorRequest: without it, a profile answer over 16 KB would stall.
+    skipResponseCloning: true
   })
   if (response.status === 401 || response.status === 403 || response.status >= 500) {
     const error = errorForResponse(response, insiderErrorContext)

@@ -128,6 +128,24 @@ describe('OneSignal identify → data tags', () => {
   })
 })
 
+describe('OneSignal fuzz regressions', () => {
+  it('leaves out an empty trait key with a reason instead of throwing (pnpm fuzz, seed 20241101)', async () => {
+    const requests = captureRequests(nock(API).patch(USER_PATH).reply(202, accepted))
+    const results = await runPresets(
+      destination,
+      events.identifyEvent({ traits: { '': 'x', ' ': 'y', toString: 'z', constructor: 'c', plan: 'pro' } }),
+      settings
+    )
+    expect(
+      (onlyRequest(requests).body as { properties: { tags: Record<string, string> } }).properties.tags
+    ).toMatchObject({ plan: 'pro', toString: 'z', constructor: 'c' })
+    expect((tagResult(results) as { left_out: unknown[] }).left_out).toContainEqual({
+      trait: '',
+      reason: 'an empty key cannot be a OneSignal tag'
+    })
+  })
+})
+
 describe('OneSignal track → data tags', () => {
   it('stores properties as tags and drops the event name by default', async () => {
     const requests = captureRequests(nock(API).patch(USER_PATH).reply(202, accepted))

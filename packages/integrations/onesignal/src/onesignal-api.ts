@@ -1,5 +1,5 @@
 import type { JSONLikeObject, RequestClient } from '@segment/actions-core'
-import { jsonByteLength, type RecordOutcome, sendVendorRequest } from '@open-actions/core'
+import { jsonByteLength, parsePayload, type RecordOutcome, sendVendorRequest } from '@open-actions/core'
 import { z } from 'zod'
 
 /*
@@ -68,7 +68,7 @@ export async function updateUserTags(
   externalId: string,
   tags: Record<string, string>
 ) {
-  const body = { properties: { tags: tagsSchema.parse(tags) } }
+  const body = { properties: { tags: parsePayload(tagsSchema, tags, 'OneSignal tags') } }
   await sendVendorRequest(
     request,
     appUrl(settings, `/users/by/external_id/${encodeURIComponent(externalId)}`),

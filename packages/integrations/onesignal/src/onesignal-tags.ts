@@ -13,7 +13,10 @@ export interface TagConversion {
 }
 
 /** The seed: OneSignal stores firstName and lastName as the tags first_name and last_name. */
-const RENAMED: Record<string, string> = { firstName: 'first_name', lastName: 'last_name' }
+const RENAMED = new Map([
+  ['firstName', 'first_name'],
+  ['lastName', 'last_name']
+])
 /** The seed: email and phone are not stored as tags (OneSignal keeps them on email and SMS subscriptions). */
 const NOT_TAGS = new Set(['email', 'phone'])
 
@@ -37,6 +40,10 @@ export function toTags(
   const leftOut: LeftOutTrait[] = []
 
   const add = (key: string, value: unknown, path: string) => {
+    if (key.trim() === '') {
+      leftOut.push({ trait: path, reason: 'an empty key cannot be a OneSignal tag' })
+      return
+    }
     if (RESERVED_TAG_KEYS.has(key)) {
       leftOut.push({ trait: path, reason: `"${key}" is a tag key OneSignal reserves` })
       return
@@ -69,7 +76,8 @@ export function toTags(
       })
       continue
     }
-    add(RENAMED[key] ?? key, value, key)
+    // A Map, not an object: a trait named "toString" must not find Object.prototype (a fuzz finding).
+    add(RENAMED.get(key) ?? key, value, key)
   }
   return { tags, leftOut }
 }

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto'
+import https from 'node:https'
 import type { JSONLikeObject, RequestClient } from '@segment/actions-core'
 import { IntegrationError } from '@segment/actions-core'
 import { InvalidSettingError, sendVendorRequest, VendorRetryableError } from '@open-actions/core'
@@ -97,6 +98,15 @@ interface StatusError {
   message?: unknown
 }
 
+/**
+ * Whether a runtime's sandbox will answer this request (Open Actions' runtime marks its global agent so): the
+ * request then never leaves the machine, and the SSRF-guarded agent, which would resolve the real host, is not used.
+ */
+function routedToSandbox(): boolean {
+  const marker = (https.globalAgent as unknown as Record<symbol, unknown>)[Symbol.for('open-actions.sandbox-agent')]
+  return typeof marker === 'function' && marker() === true
+}
+
 async function postToWorkflow(
   request: RequestClient,
   workflow: CheckedWorkflow,
@@ -105,7 +115,7 @@ async function postToWorkflow(
 ): Promise<void> {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' }
   if (settings.shared_secret) headers['X-Signature'] = signBody(body, settings.shared_secret)
-  const agent = settings.allow_insecure_urls ? undefined : guardedHttpsAgent
+  const agent = settings.allow_insecure_urls || routedToSandbox() ? undefined : guardedHttpsAgent
   const guarded: RequestClient = async (url, options) => {
     try {
       return await request(url, options)

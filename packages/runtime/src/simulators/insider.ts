@@ -2,11 +2,11 @@ import { isRecord, json, byteLength, type VendorSimulator } from './simulator'
 
 const E164 = /^\+[1-9]\d{6,14}$/
 const EMAIL = /^.+@.+\..+$/
-const REQUIRED: Record<string, readonly string[]> = {
-  purchase: ['event_group_id', 'unit_sale_price', 'currency', 'quantity'],
-  confirmation_page_view: ['event_group_id', 'unit_sale_price', 'currency', 'quantity'],
-  cart_page_view: ['event_group_id', 'unit_sale_price', 'currency']
-}
+const REQUIRED = new Map<string, readonly string[]>([
+  ['purchase', ['event_group_id', 'unit_sale_price', 'currency', 'quantity']],
+  ['confirmation_page_view', ['event_group_id', 'unit_sale_price', 'currency', 'quantity']],
+  ['cart_page_view', ['event_group_id', 'unit_sale_price', 'currency']]
+])
 
 /** Insider's Unification API (academy.insiderone.com): 403 for bad partner/token, 400 for malformed bodies, "200 with failures". */
 export const insiderSimulator: VendorSimulator = {
@@ -40,7 +40,7 @@ export const insiderSimulator: VendorSimulator = {
           if (!isRecord(event) || typeof event.event_name !== 'string')
             return void (errors[`users.${index}.events.${position}.event_name`] = ['event_name is required'])
           const params = isRecord(event.event_params) ? event.event_params : {}
-          const missing = (REQUIRED[event.event_name] ?? []).filter((param) => params[param] === undefined)
+          const missing = (REQUIRED.get(event.event_name) ?? []).filter((param) => params[param] === undefined)
           if (missing.length > 0)
             errors[`users.${index}.events.${position}.event_params.*.required`] = missing.map(
               (param) => `${param} is required`

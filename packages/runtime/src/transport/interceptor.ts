@@ -1,12 +1,19 @@
-import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest'
+import type { ClientRequest } from 'node:http'
 import { createRedactor, type Redactor } from '@open-actions/core'
 import type { Metrics } from '../metrics'
-import type { SimulatedResponse, VendorSimulator } from '../simulators'
+import type { VendorSimulator } from '../simulators'
+import {
+  type ObservedOutcome,
+  type ObservedRequest,
+  type SimulatorServer,
+  startSimulatorServer
+} from '../simulators/server'
+import { DELIVERY_HEADER, installAgents } from './agents'
 import type { FaultBook } from './faults'
-import { type DeliveryRecord, type DeliveryRecorder, requestContext } from './recorder'
+import type { DeliveryRecord, DeliveryRecorder, RequestContext } from './recorder'
 
 export interface TransportOptions {
-  /** `sandbox`: answered in-process by vendor simulators. `live`: real HTTP, still recorded. */
+  /** `sandbox`: answered by the vendor simulators, served on a loopback socket. `live`: real HTTP, still recorded. */
   readonly mode: 'sandbox' | 'live'
   readonly recorder: DeliveryRecorder
   readonly redactor: () => Redactor
@@ -16,7 +23,9 @@ export interface TransportOptions {
 }
 
 export interface Transport {
-  dispose(): void
+  /** Resolves once the simulator server listens (requests made before then wait for it). */
+  readonly ready: Promise<SimulatorServer>
+  dispose(): Promise<void>
 }
 
 function parseBody(text: string): unknown {
@@ -28,111 +37,121 @@ function parseBody(text: string): unknown {
   }
 }
 
-function headersObject(headers: Headers): Record<string, string> {
-  const result: Record<string, string> = {}
-  headers.forEach((value, name) => {
-    result[name] = value
-  })
-  return result
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-function toResponse(simulated: SimulatedResponse): Response {
-  const hasBody = simulated.body !== undefined && simulated.status !== 204 && simulated.status !== 304
-  return new Response(hasBody ? JSON.stringify(simulated.body) : null, {
-    status: simulated.status,
-    headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...(simulated.headers ?? {}) }
-  })
-}
+const MAX_CAPTURED_BODY = 256 * 1024
 
 /**
- * Intercepts every outbound HTTP request of the process (with @mswjs/interceptors, the library nock is built on)
- * to record it, redacted, against the delivery that made it; in sandbox mode, answers it with the vendor's
- * simulator (after any injected fault) so nothing leaves the machine.
+ * Routes and records every outbound HTTP request of the process through Node's global agents (see agents.ts):
+ * sandboxed requests reach the simulators over loopback and are recorded there, with the delivery they belong to;
+ * live requests go to the vendor and are recorded from the client side. Everything recorded is redacted.
  */
 export function installTransport(options: TransportOptions): Transport {
-  const interceptor = new ClientRequestInterceptor()
-  const pending = new Map<string, { record: DeliveryRecord; started: number; redactor: Redactor }>()
-  interceptor.apply()
+  const contexts = new Map<string, { context: RequestContext | undefined; redactor: Redactor }>()
+  let nextId = 0
 
-  interceptor.on('request', async ({ request, requestId, controller }) => {
-    const context = requestContext.getStore()
-    const redactor = context?.secrets?.length
-      ? createRedactor([...options.redactor().secrets, ...context.secrets])
-      : options.redactor()
-    const rawBody = await request.clone().text()
-    const url = new URL(request.url)
-    const sandboxed = options.mode === 'sandbox' || context?.forceSandbox === true
+  const redactorFor = (context: RequestContext | undefined) =>
+    context?.secrets?.length ? createRedactor([...options.redactor().secrets, ...context.secrets]) : options.redactor()
+
+  const addRecord = (
+    context: RequestContext | undefined,
+    redactor: Redactor,
+    transport: DeliveryRecord['transport'],
+    request: { method: string; url: string; headers: Record<string, string>; body: unknown }
+  ) => {
     const record = options.recorder.add({
       at: new Date().toISOString(),
-      transport: sandboxed ? 'sandbox' : 'live',
+      transport,
       instance: context?.instance,
       action: context?.action,
       eventIds: context?.eventIds ?? [],
       method: request.method,
       url: redactor.text(request.url),
-      headers: redactor.headers(headersObject(request.headers)),
-      body: redactor.value(parseBody(rawBody))
+      headers: redactor.headers(request.headers),
+      body: redactor.value(request.body)
     })
     context?.capture?.push(record)
-    const started = Date.now()
     options.metrics.increment('open_actions_outbound_requests_total', 'Outbound vendor requests.', {
-      host: url.hostname,
-      transport: record.transport
+      host: new URL(request.url).hostname,
+      transport
     })
-    if (!sandboxed) {
-      pending.set(requestId, { record, started, redactor })
-      return
-    }
+    return record
+  }
 
-    const fault = options.faults.take(url.hostname)
-    if (fault?.delayMs) await sleep(fault.delayMs)
-    if (fault?.reset) {
-      record.response = { error: 'connection reset (injected fault)', durationMs: Date.now() - started }
-      controller.errorWith(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
-      return
-    }
-    let simulated: SimulatedResponse
-    if (fault?.status !== undefined) {
-      simulated = {
-        status: fault.status,
-        body: fault.body ?? { error: `injected fault: HTTP ${fault.status}` },
-        headers: fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) }
-      }
-    } else {
-      const simulator = options.simulators.find((candidate) => candidate.handles(url))
-      simulated = simulator
-        ? simulator.answer({ method: request.method, url, headers: request.headers, rawBody, body: parseBody(rawBody) })
-        : { status: 502, body: { error: `the sandbox has no simulator for ${url.hostname}` } }
-    }
-    record.response = {
-      status: simulated.status,
-      body: redactor.value(simulated.body),
-      durationMs: Date.now() - started
-    }
-    controller.respondWith(toResponse(simulated))
-  })
+  const observe = (request: ObservedRequest, outcome: ObservedOutcome, started: number) => {
+    const id = request.headers[DELIVERY_HEADER]
+    const entry = id === undefined ? undefined : contexts.get(id)
+    if (id !== undefined) contexts.delete(id)
+    const { [DELIVERY_HEADER]: _internal, ...headers } = request.headers
+    const redactor = entry?.redactor ?? options.redactor()
+    const record = addRecord(entry?.context, redactor, 'sandbox', {
+      method: request.method,
+      url: request.url.toString(),
+      headers,
+      body: parseBody(request.rawBody)
+    })
+    record.response =
+      'error' in outcome
+        ? { error: outcome.error, durationMs: Date.now() - started }
+        : { status: outcome.status, body: redactor.value(outcome.body), durationMs: Date.now() - started }
+  }
 
-  interceptor.on('response', async ({ response, requestId }) => {
-    const entry = pending.get(requestId)
-    if (!entry) return
-    pending.delete(requestId)
-    const text = await response
-      .clone()
-      .text()
-      .catch(() => '')
-    entry.record.response = {
-      status: response.status,
-      body: entry.redactor.value(parseBody(text)),
-      durationMs: Date.now() - entry.started
+  const recordLive = (context: RequestContext | undefined, request: ClientRequest) => {
+    const redactor = redactorFor(context)
+    const chunks: Buffer[] = []
+    let size = 0
+    const keep = (chunk: unknown) => {
+      if (chunk === undefined || chunk === null || typeof chunk === 'function' || size > MAX_CAPTURED_BODY) return
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk))
+      size += buffer.length
+      chunks.push(buffer)
+    }
+    const originalWrite = request.write.bind(request)
+    const originalEnd = request.end.bind(request)
+    request.write = ((chunk: unknown, ...rest: unknown[]) => {
+      keep(chunk)
+      return (originalWrite as (...args: unknown[]) => boolean)(chunk, ...rest)
+    }) as typeof request.write
+    request.end = ((chunk?: unknown, ...rest: unknown[]) => {
+      keep(chunk)
+      const started = Date.now()
+      const headers: Record<string, string> = {}
+      for (const [name, value] of Object.entries(request.getHeaders()))
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : String(value)
+      const url = `${request.protocol}//${request.host}${request.path}`
+      const record = addRecord(context, redactor, 'live', {
+        method: request.method,
+        url,
+        headers,
+        body: parseBody(Buffer.concat(chunks).toString('utf8'))
+      })
+      request.once('response', (response) => {
+        record.response = { status: response.statusCode ?? 0, body: undefined, durationMs: Date.now() - started }
+      })
+      request.once('error', (error) => {
+        record.response = { error: redactor.text(error.message), durationMs: Date.now() - started }
+      })
+      return (originalEnd as (...args: unknown[]) => ClientRequest)(chunk, ...rest)
+    }) as typeof request.end
+  }
+
+  const ready = startSimulatorServer(options.simulators, options.faults, observe)
+  const agents = installAgents({
+    sandboxed: (context) => options.mode === 'sandbox' || context?.forceSandbox === true,
+    simulatorPort: () => ready.then((server) => server.port),
+    register: (context, request, sandboxed) => {
+      nextId += 1
+      const id = String(nextId)
+      if (sandboxed) contexts.set(id, { context, redactor: redactorFor(context) })
+      else recordLive(context, request)
+      return id
     }
   })
 
   return {
-    dispose() {
-      interceptor.dispose()
-      pending.clear()
+    ready,
+    async dispose() {
+      agents.dispose()
+      await (await ready).close()
+      contexts.clear()
     }
   }
 }

@@ -1,0 +1,116 @@
+import { createServer, type IncomingMessage } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { FaultBook } from '../transport/faults'
+import type { SimulatedResponse, VendorSimulator } from './simulator'
+
+export interface ObservedRequest {
+  readonly method: string
+  readonly url: URL
+  readonly headers: Record<string, string>
+  readonly rawBody: string
+}
+
+export type ObservedOutcome = { readonly status: number; readonly body: unknown } | { readonly error: string }
+
+export interface SimulatorServer {
+  readonly port: number
+  readonly url: string
+  /** Requests answered with 2xx, by vendor host, path and body, so tests can prove nothing was delivered twice. */
+  readonly accepted: { readonly host: string; readonly path: string; readonly body: string }[]
+  close(): Promise<void>
+}
+
+function headersOf(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(request.headers))
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value
+  return headers
+}
+
+function parse(text: string): unknown {
+  if (text === '') return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The vendor simulators as a real HTTP server on 127.0.0.1. The runtime's agents send sandboxed requests here
+ * over a real socket; the vendor is the request's Host header. Faults happen on that socket: a reset destroys
+ * it, a delay holds the answer, a status answers with it.
+ */
+export async function startSimulatorServer(
+  simulators: readonly VendorSimulator[],
+  faults: FaultBook,
+  observe?: (request: ObservedRequest, outcome: ObservedOutcome, started: number) => void
+): Promise<SimulatorServer> {
+  const accepted: SimulatorServer['accepted'] = []
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = []
+    const started = Date.now()
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      const headers = headersOf(request)
+      const url = new URL(`https://${headers.host ?? 'unknown.invalid'}${request.url ?? '/'}`)
+      const observed: ObservedRequest = {
+        method: request.method ?? 'GET',
+        url,
+        headers,
+        rawBody: Buffer.concat(chunks).toString('utf8')
+      }
+      const fault = faults.take(url.hostname)
+      const answer = () => {
+        if (fault?.reset) {
+          observe?.(observed, { error: 'connection reset (injected fault)' }, started)
+          request.socket.destroy()
+          return
+        }
+        let simulated: SimulatedResponse
+        if (fault?.status !== undefined) {
+          simulated = {
+            status: fault.status,
+            body: fault.body ?? { error: `injected fault: HTTP ${fault.status}` },
+            headers: fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) }
+          }
+        } else {
+          const simulator = simulators.find((candidate) => candidate.handles(url))
+          simulated = simulator
+            ? simulator.answer({
+                method: observed.method,
+                url,
+                headers: new Headers(headers),
+                rawBody: observed.rawBody,
+                body: parse(observed.rawBody)
+              })
+            : { status: 502, body: { error: `the sandbox has no simulator for ${url.hostname}` } }
+        }
+        if (simulated.status >= 200 && simulated.status < 300)
+          accepted.push({ host: url.hostname, path: url.pathname, body: observed.rawBody })
+        observe?.(observed, { status: simulated.status, body: simulated.body }, started)
+        const text = simulated.body === undefined ? '' : JSON.stringify(simulated.body)
+        response.writeHead(simulated.status, {
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(text)),
+          ...(simulated.headers ?? {})
+        })
+        response.end(text)
+      }
+      if (fault?.delayMs) setTimeout(answer, fault.delayMs)
+      else answer()
+    })
+  })
+  server.keepAliveTimeout = 30_000
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    accepted,
+    async close() {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import { type ClientRequest, Agent as HttpAgent } from 'node:http'
+import http from 'node:http'
+import https from 'node:https'
+import { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { requestContext, type RequestContext } from './recorder'
+
+/** The header that ties a connection to the delivery that made it; the simulator server reads and strips it. */
+export const DELIVERY_HEADER = 'x-open-actions-delivery'
+
+/**
+ * A function on the hooked global agents that says whether a request made now (in this async context) goes to
+ * the sandbox simulators. Integrations that bring their own agent (Tray's SSRF guard) ask it, and leave a request
+ * that never leaves the machine to the global agent.
+ */
+export const SANDBOX_AGENT = Symbol.for('open-actions.sandbox-agent')
+
+export interface AgentHooks {
+  /** Where a request goes: the simulators on loopback, or the real vendor. */
+  readonly sandboxed: (context: RequestContext | undefined) => boolean
+  /** The simulator server's port, once it listens. */
+  readonly simulatorPort: () => Promise<number>
+  /** Called for every request, before it is sent; returns the id the simulator server will see. */
+  readonly register: (context: RequestContext | undefined, request: ClientRequest, sandboxed: boolean) => string
+}
+
+type RoutedOptions = Record<string, unknown> & { sandboxed?: boolean }
+type Callback = (error: Error | null, socket: Duplex) => void
+
+/** What Node calls on an agent; `addRequest` and `createConnection` are its documented extension points. */
+interface AgentInternals {
+  addRequest(request: ClientRequest, options: RoutedOptions): void
+  createConnection(options: RoutedOptions, callback?: Callback): Duplex
+  getName(options?: RoutedOptions): string
+}
+
+/** Hooks an agent instance: Node calls these through the instance, so instance properties take precedence. */
+function hookAgent<Agent extends HttpAgent>(agent: Agent, hooks: AgentHooks): Agent {
+  const internals = agent as unknown as AgentInternals
+  const addRequest = internals.addRequest.bind(agent)
+  const createConnection = internals.createConnection.bind(agent)
+  const getName = internals.getName.bind(agent)
+  internals.addRequest = (request, options) => {
+    const context = requestContext.getStore()
+    const sandboxed = hooks.sandboxed(context)
+    const id = hooks.register(context, request, sandboxed)
+    // Only the simulator server sees this header; real vendors never do.
+    if (sandboxed) request.setHeader(DELIVERY_HEADER, id)
+    // node-fetch asks for `Connection: close` whenever no agent is given, which would make every request open a new
+    // connection; the headers are not sent yet, so the keep-alive agent can keep the connection.
+    if (String(request.getHeader('connection')).toLowerCase() === 'close') request.removeHeader('connection')
+    addRequest(request, { ...options, sandboxed })
+  }
+  // Loopback sockets are pooled apart from real ones, since the same host may be reached both ways.
+  internals.getName = (options = {}) => `${options.sandboxed ? 'sandbox:' : ''}${getName(options)}`
+  internals.createConnection = (options, callback) => {
+    if (!options.sandboxed) return createConnection(options, callback)
+    // Returned, not passed to the callback: Node's agent takes a returned socket as created, and calling the
+    // callback as well would register the same socket twice (requests then share it and fail).
+    const socket = new Socket()
+    void hooks.simulatorPort().then((port) => socket.connect(port, '127.0.0.1'))
+    return socket
+  }
+  Object.defineProperty(agent, SANDBOX_AGENT, { value: () => hooks.sandboxed(requestContext.getStore()) })
+  return agent
+}
+
+/**
+ * Replaces Node's global HTTP and HTTPS agents (what actions-core's node-fetch uses when a request names no agent)
+ * with keep-alive agents that send sandboxed requests, over a real loopback socket, to the simulator server, and
+ * let live ones through. No monkey-patching of the http module: agents are Node's own extension point.
+ */
+export function installAgents(hooks: AgentHooks): { dispose(): void } {
+  const previous = { http: http.globalAgent, https: https.globalAgent }
+  const httpsAgent = hookAgent(new https.Agent({ keepAlive: true, maxSockets: 64 }), hooks)
+  const httpAgent = hookAgent(new HttpAgent({ keepAlive: true, maxSockets: 64 }), hooks)
+  https.globalAgent = httpsAgent
+  http.globalAgent = httpAgent
+  return {
+    dispose() {
+      https.globalAgent = previous.https
+      http.globalAgent = previous.http
+      httpsAgent.destroy()
+      httpAgent.destroy()
+    }
+  }
+}

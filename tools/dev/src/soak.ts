@@ -1,0 +1,138 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig, startRuntime } from '@open-actions/runtime'
+
+/**
+ * Load and soak: N events through the HTTP API in sandbox mode (every destination of the sample configuration),
+ * with /health probed throughout and memory sampled after garbage collection. Fails when /health stops answering
+ * or the heap keeps growing once warm (a leak), not on speed: speed is reported, not asserted.
+ */
+const argument = (name: string, fallback: number) => {
+  const index = process.argv.indexOf(name)
+  return index >= 0 ? Number(process.argv[index + 1]) : fallback
+}
+
+function identify(index: number) {
+  return {
+    type: index % 3 === 0 ? 'track' : 'identify',
+    event: 'Soak Tested',
+    userId: `soak-user-${index % 5000}`,
+    anonymousId: `soak-anon-${index}`,
+    messageId: `soak-${index}`,
+    timestamp: '2024-05-01T12:00:00.000Z',
+    traits: { email: `user${index % 5000}@example.com`, plan: index % 2 ? 'pro' : 'free' },
+    properties: { n: index },
+    context: { library: { name: 'soak', version: '1.0.0' } }
+  }
+}
+
+async function main(): Promise<void> {
+  const total = argument('--events', 100_000)
+  const perRequest = argument('--batch', 100)
+  const concurrency = argument('--concurrency', 4)
+  const gc = (globalThis as { gc?: () => void }).gc
+  const resolved = loadConfig(undefined, {
+    deadLetterFile: join(mkdtempSync(join(tmpdir(), 'open-actions-soak-')), 'dead-letters.ndjson')
+  })
+  const retryReasons = new Map<string, number>()
+  const started = await startRuntime({
+    resolved,
+    port: 0,
+    logLevel: 'warn',
+    logWrite: (line) => {
+      const reason = (JSON.parse(line) as { reason?: string }).reason?.slice(0, 120) ?? 'unknown'
+      retryReasons.set(reason, (retryReasons.get(reason) ?? 0) + 1)
+    }
+  })
+  const samples: { events: number; heapMb: number; rssMb: number }[] = []
+  const health = { probes: 0, failures: 0, worstMs: 0 }
+  let sent = 0
+  let nextSample = total / 10
+  const probe = setInterval(() => {
+    const at = Date.now()
+    health.probes += 1
+    fetch(`${started.url}/health`)
+      .then((response) => {
+        if (response.status !== 200) health.failures += 1
+        health.worstMs = Math.max(health.worstMs, Date.now() - at)
+        return response.arrayBuffer()
+      })
+      .catch(() => {
+        health.failures += 1
+      })
+  }, 250)
+  const startedAt = Date.now()
+  const sample = () => {
+    gc?.()
+    const memory = process.memoryUsage()
+    samples.push({
+      events: sent,
+      heapMb: Math.round(memory.heapUsed / 1048576),
+      rssMb: Math.round(memory.rss / 1048576)
+    })
+  }
+  sample()
+  let cursor = 0
+  const worker = async () => {
+    while (cursor < total) {
+      const from = cursor
+      cursor += perRequest
+      const batch = Array.from({ length: Math.min(perRequest, total - from) }, (_, offset) => identify(from + offset))
+      const response = await fetch(`${started.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(batch)
+      })
+      if (response.status !== 202)
+        throw new Error(`POST /v1/events answered ${response.status}: ${await response.text()}`)
+      await response.arrayBuffer()
+      sent += batch.length
+      if (sent >= nextSample) {
+        nextSample += total / 10
+        sample()
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  await started.runtime.pipeline.drain()
+  const seconds = (Date.now() - startedAt) / 1000
+  clearInterval(probe)
+  sample()
+  const totals = started.runtime.pipeline.totals
+  const deliveries = started.runtime.recorder.total
+  await started.stop()
+
+  const warm = samples.find((entry) => entry.events >= total / 4) ?? samples[0]
+  const last = samples[samples.length - 1]
+  const growthMb = (last?.heapMb ?? 0) - (warm?.heapMb ?? 0)
+  console.log(
+    `soak: ${total} events in ${seconds.toFixed(1)} s (${Math.round(total / seconds)} events/s) through POST /v1/events, ${perRequest} per request, ${concurrency} at a time`
+  )
+  console.log(
+    `deliveries: ${totals.delivered} delivered, ${totals.deadLettered} dead-lettered, ${totals.retries} retries, ${deliveries} vendor requests`
+  )
+  console.log(`/health: ${health.probes} probes, ${health.failures} failures, slowest ${health.worstMs} ms`)
+  console.log(
+    `memory after GC${gc ? '' : ' (no --expose-gc: samples without GC)'} (events → heap MB / RSS MB): ${samples.map((entry) => `${entry.events} → ${entry.heapMb}/${entry.rssMb}`).join(', ')}`
+  )
+  console.log(`heap growth from 25% to the end: ${growthMb} MB`)
+  if (retryReasons.size > 0)
+    console.log(
+      `retried or failed because: ${[...retryReasons].map(([reason, times]) => `${times}× ${reason}`).join('; ')}`
+    )
+  const problems = [
+    ...(health.failures > 0 ? [`/health failed ${health.failures} times`] : []),
+    ...(totals.deadLettered > 0 ? [`${totals.deadLettered} events were dead-lettered in a fault-free sandbox`] : []),
+    ...(growthMb > 64 ? [`the heap grew by ${growthMb} MB after warming up`] : [])
+  ]
+  if (problems.length > 0) {
+    console.error(`soak failed: ${problems.join('; ')}`)
+    process.exitCode = 1
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exitCode = 1
+})
