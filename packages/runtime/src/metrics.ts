@@ -17,10 +17,30 @@ interface Series {
 export class Metrics {
   private readonly series = new Map<string, Series>()
   private readonly gauges = new Map<string, () => number>()
+  /** Rendered label sets, by object: hot paths pass the same label objects, so each is rendered once. */
+  private readonly renderedLabels = new WeakMap<Labels, string>()
+
+  /** A label set to reuse on a hot path (one object per distinct set, rendered once). */
+  private readonly internedLabels = new Map<string, Labels>()
+
+  labels(values: Labels): Labels {
+    const key = labelKey(values)
+    let interned = this.internedLabels.get(key)
+    if (!interned) {
+      interned = values
+      this.internedLabels.set(key, interned)
+      this.renderedLabels.set(interned, key)
+    }
+    return interned
+  }
 
   increment(name: string, help: string, labels: Labels = {}, by = 1): void {
     const series = this.ensure(name, help, 'counter')
-    const key = labelKey(labels)
+    let key = this.renderedLabels.get(labels)
+    if (key === undefined) {
+      key = labelKey(labels)
+      this.renderedLabels.set(labels, key)
+    }
     series.values.set(key, (series.values.get(key) ?? 0) + by)
   }
 

@@ -21,6 +21,14 @@ interface Target {
   readonly fql: ParsedFql
   readonly name: string
   readonly batched: boolean
+  /** The instance's settings with only this subscription: built once per configuration, not per event. */
+  readonly settings: JSONObject
+  /** Metric labels, built once. */
+  readonly labels: {
+    readonly delivered: Record<string, string>
+    readonly deadLettered: Record<string, string>
+    readonly retry: Record<string, string>
+  }
 }
 
 interface Delivery {
@@ -106,13 +114,20 @@ export class Pipeline {
       const destination = new Destination(instance.definition)
       return instance.subscriptions.map((subscription): Target => {
         const action = instance.definition.actions[subscription.partnerAction]
+        const base = { instance: instance.id, action: subscription.partnerAction }
         return {
           instance,
           destination,
           subscription,
           fql: parseFql(subscription.subscribe),
           name: subscription.name ?? action?.title ?? subscription.partnerAction,
-          batched: action?.performBatch !== undefined && hasBatchingEnabled(subscription)
+          batched: action?.performBatch !== undefined && hasBatchingEnabled(subscription),
+          settings: { ...instance.settings, subscriptions: [subscription as unknown as JSONObject] },
+          labels: {
+            delivered: dependencies.metrics.labels({ ...base, outcome: 'delivered' }),
+            deadLettered: dependencies.metrics.labels({ ...base, outcome: 'dead_lettered' }),
+            retry: dependencies.metrics.labels(base)
+          }
         }
       })
     })
@@ -131,7 +146,11 @@ export class Pipeline {
     const results = await Promise.all(
       events.map(async (event) => {
         const eventId = typeof event.messageId === 'string' && event.messageId !== '' ? event.messageId : randomUUID()
-        metrics.increment('open_actions_events_received_total', 'Events received.', { type: String(event.type) })
+        metrics.increment(
+          'open_actions_events_received_total',
+          'Events received.',
+          metrics.labels({ type: String(event.type) })
+        )
         stats.record('events')
         const eventResult: EventResult = { eventId, receivedAt: new Date().toISOString(), targets: [] }
         const firstAttempts: Promise<void>[] = []
@@ -233,10 +252,6 @@ export class Pipeline {
     return promise
   }
 
-  private settingsFor(target: Target): JSONObject {
-    return { ...target.instance.settings, subscriptions: [target.subscription as unknown as JSONObject] }
-  }
-
   private attempt(delivery: Delivery): Promise<void> {
     return this.track(this.runAttempt(delivery))
   }
@@ -246,10 +261,8 @@ export class Pipeline {
     result.attempts += 1
     const context = { instance: target.instance.id, action: target.subscription.partnerAction, eventIds: [eventId] }
     try {
-      const output = await requestContext.run(context, () =>
-        target.destination.onEvent(event, this.settingsFor(target))
-      )
-      this.succeed(result, summarize(output))
+      const output = await requestContext.run(context, () => target.destination.onEvent(event, target.settings))
+      this.succeed(target, result, summarize(output))
     } catch (error) {
       this.fail(delivery, describeFailure(error), () => this.attempt(delivery))
     } finally {
@@ -257,7 +270,7 @@ export class Pipeline {
     }
   }
 
-  private succeed(result: TargetResult, detail: unknown): void {
+  private succeed(target: Target, result: TargetResult, detail: unknown): void {
     const { metrics, stats } = this.dependencies
     result.status = 'delivered'
     this.totals.delivered += 1
@@ -411,14 +424,15 @@ export class Pipeline {
       const output = await requestContext.run(context, () =>
         target.destination.onBatch(
           deliveries.map((delivery) => delivery.event),
-          this.settingsFor(target)
+          target.settings
         )
       )
       const multistatus = output.find((result) => result.multistatus)?.multistatus
       deliveries.forEach((delivery, index) => {
         const node = multistatus?.[index]
-        if (!node) return this.succeed(delivery.result, 'not subscribed')
-        if (node.status >= 200 && node.status < 300) return this.succeed(delivery.result, { status: node.status })
+        if (!node) return this.succeed(target, delivery.result, 'not subscribed')
+        if (node.status >= 200 && node.status < 300)
+          return this.succeed(target, delivery.result, { status: node.status })
         const message = 'errormessage' in node ? node.errormessage : `HTTP ${node.status}`
         this.fail(delivery, { status: node.status, message, retryAfterMs: undefined }, () => this.enqueue(delivery))
       })

@@ -1,0 +1,395 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { Destination, type JSONObject, type SegmentEvent } from '@segment/actions-core'
+import { createRedactor, presetSubscriptions } from '@open-actions/core'
+import {
+  createSimulators,
+  DeliveryRecorder,
+  FaultBook,
+  installTransport,
+  Metrics,
+  OpenActionsRuntime,
+  registry,
+  resolveConfig
+} from '@open-actions/runtime'
+import * as events from '@open-actions/testing/events'
+import { REPO_ROOT } from './workspace'
+
+/**
+ * `pnpm bench`: events per second (one core, one event at a time), p50/p99 latency, peak memory and requests per
+ * 1,000 events for each integration's main paths, through (a) plain actions-core `Destination.onEvent` with the
+ * presets, (b) our runtime in sandbox mode and (c) our runtime live against a loopback HTTP sink, next to the floor
+ * (a JSON parse + stringify round trip of the same event). Several runs; medians; ratios within one run.
+ */
+interface Path {
+  readonly name: string
+  readonly integration: string
+  readonly definition?: string
+  readonly settings: JSONObject
+  readonly event: (index: number) => SegmentEvent
+}
+
+const SINK_WORKFLOWS = 3
+
+/** Every benchmarked event gets its own messageId: Tray rightly skips a workflow that already has a message. */
+let sequence = 0
+const nextId = () => `bench-${(sequence += 1)}`
+
+const PATHS: Path[] = [
+  {
+    name: 'Insider Order Completed (3 products)',
+    integration: 'insider',
+    settings: { account_name: 'benchstore', ucd_key: 'bench-key' },
+    event: (index) => events.orderCompletedEvent({ messageId: nextId(), userId: `u-${index % 1000}` })
+  },
+  {
+    name: 'Insider identify',
+    integration: 'insider',
+    settings: { account_name: 'benchstore', ucd_key: 'bench-key' },
+    event: (index) => events.identifyEvent({ messageId: nextId(), userId: `u-${index % 1000}` })
+  },
+  {
+    name: 'MoEngage identify',
+    integration: 'moengage',
+    settings: { api_id: 'BENCHWS', api_key: 'bench-key', region: 'DC_01' },
+    event: (index) => events.identifyEvent({ messageId: nextId(), userId: `u-${index % 1000}` })
+  },
+  {
+    name: 'MoEngage track',
+    integration: 'moengage',
+    settings: { api_id: 'BENCHWS', api_key: 'bench-key', region: 'DC_01' },
+    event: (index) => events.trackEvent('Bench', { n: index }, { messageId: nextId(), userId: `u-${index % 1000}` })
+  },
+  {
+    name: 'OneSignal identify',
+    integration: 'onesignal',
+    settings: { app_id: '00000000-0000-4000-8000-0000000be4c4', api_key: 'bench-key' },
+    event: (index) => events.identifyEvent({ messageId: nextId(), userId: `u-${index % 1000}` })
+  },
+  {
+    name: `Tray track to ${SINK_WORKFLOWS} workflows`,
+    integration: 'tray',
+    settings: {
+      workflows: Array.from({ length: SINK_WORKFLOWS }, (_, index) => `https://bench-${index}.trayapp.io`),
+      shared_secret: 'bench-secret'
+    },
+    event: (index) => events.trackEvent('Bench', { n: index }, { messageId: nextId(), userId: `u-${index % 1000}` })
+  },
+  {
+    name: 'Segment track',
+    integration: 'segment',
+    settings: { write_key: 'bench-key', region: 'us' },
+    event: (index) => events.trackEvent('Bench', { n: index }, { messageId: nextId(), userId: `u-${index % 1000}` })
+  }
+]
+
+interface Measurement {
+  readonly eventsPerSecond: number
+  readonly p50Ms: number
+  readonly p99Ms: number
+  readonly peakRssMb: number
+  readonly requestsPer1000: number
+}
+
+function percentile(sorted: readonly number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? 0
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? 0
+}
+
+async function measure(
+  count: number,
+  requestsSeen: () => number,
+  run: (index: number) => Promise<unknown>
+): Promise<Measurement> {
+  for (let index = 0; index < Math.min(50, count); index += 1) await run(-index - 1)
+  const requestsBefore = requestsSeen()
+  const latencies: number[] = []
+  let peak = process.memoryUsage().rss
+  const started = process.hrtime.bigint()
+  for (let index = 0; index < count; index += 1) {
+    const at = process.hrtime.bigint()
+    await run(index)
+    latencies.push(Number(process.hrtime.bigint() - at) / 1e6)
+    if (index % 100 === 0) peak = Math.max(peak, process.memoryUsage().rss)
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  latencies.sort((a, b) => a - b)
+  return {
+    eventsPerSecond: Math.round(count / seconds),
+    p50Ms: Number(percentile(latencies, 0.5).toFixed(3)),
+    p99Ms: Number(percentile(latencies, 0.99).toFixed(3)),
+    peakRssMb: Math.round(peak / 1048576),
+    requestsPer1000: Math.round(((requestsSeen() - requestsBefore) / count) * 1000)
+  }
+}
+
+function floor(path: Path, count: number): Promise<Measurement> {
+  return measure(
+    count,
+    () => 0,
+    async (index) => JSON.parse(JSON.stringify(path.event(index)))
+  )
+}
+
+function plainActionsCore(path: Path, count: number, recorder: DeliveryRecorder): Promise<Measurement> {
+  const definition = registry.get(path.integration)?.destinations[path.definition ?? 'destination']
+  if (!definition) throw new Error(`no ${path.integration} destination`)
+  const destination = new Destination(definition)
+  const settings = { ...path.settings, subscriptions: presetSubscriptions(definition) as unknown as JSONObject[] }
+  return measure(
+    count,
+    () => recorder.total,
+    async (index) => {
+      await destination.onEvent(path.event(index), settings)
+      destination.responses.length = 0
+    }
+  )
+}
+
+/**
+ * Batched, through actions-core `onBatch` with batches of 100: the requests per 1,000 events batching saves.
+ * Undefined when no preset action of the path can batch (the vendor has no batch API for it).
+ */
+async function plainBatched(path: Path, count: number, recorder: DeliveryRecorder): Promise<number | undefined> {
+  const definition = registry.get(path.integration)?.destinations[path.definition ?? 'destination']
+  if (!definition) throw new Error(`no ${path.integration} destination`)
+  const batchable = presetSubscriptions(definition).filter(
+    (subscription) => definition.actions[subscription.partnerAction]?.performBatch
+  )
+  if (batchable.length === 0) return undefined
+  const destination = new Destination(definition)
+  const settings = { ...path.settings, subscriptions: batchable as unknown as JSONObject[] }
+  const before = recorder.total
+  for (let offset = 0; offset < count; offset += 100) {
+    await destination.onBatch(
+      Array.from({ length: Math.min(100, count - offset) }, (_, index) => path.event(offset + index)),
+      settings
+    )
+    destination.responses.length = 0
+  }
+  return Math.round(((recorder.total - before) / count) * 1000)
+}
+
+async function runtimeMode(
+  path: Path,
+  count: number,
+  transport: 'sandbox' | 'live',
+  sinkUrl?: string
+): Promise<Measurement> {
+  const settings =
+    transport === 'live'
+      ? {
+          ...path.settings,
+          workflows: Array.from({ length: SINK_WORKFLOWS }, (_, index) => `${sinkUrl}/w${index}`),
+          allow_insecure_urls: true
+        }
+      : path.settings
+  const resolved = resolveConfig(
+    {
+      transport,
+      deadLetterFile: join(mkdtempSync(join(tmpdir(), 'open-actions-bench-')), 'dead-letters.ndjson'),
+      destinations: [
+        {
+          id: 'bench',
+          integration: path.integration,
+          definition: path.definition ?? 'destination',
+          settings,
+          subscriptions: 'presets'
+        }
+      ]
+    },
+    registry
+  )
+  // Batching off here: one event at a time, so latency is the event's own (batching is measured as requests/1,000).
+  const unbatched = {
+    ...resolved,
+    destinations: resolved.destinations.map((instance) => ({
+      ...instance,
+      subscriptions: instance.subscriptions.map((subscription) => ({
+        ...subscription,
+        mapping: { ...subscription.mapping, enable_batching: false }
+      }))
+    }))
+  }
+  const runtime = new OpenActionsRuntime({
+    resolved: unbatched,
+    registry,
+    logLevel: 'error',
+    logWrite: () => undefined
+  })
+  await runtime.transport.ready
+  try {
+    return await measure(
+      count,
+      () => runtime.recorder.total,
+      async (index) => runtime.ingest([path.event(index)])
+    )
+  } finally {
+    await runtime.close()
+  }
+}
+
+function coldStart(): { package: string; loadMs: number; constructMs: number; heapMb: number; unpackedKb: number }[] {
+  const packages = [
+    '@open-actions/insider',
+    '@open-actions/moengage',
+    '@open-actions/onesignal',
+    '@open-actions/tray',
+    '@open-actions/segment',
+    '@open-actions/one-creation'
+  ]
+  return packages.map((name) => {
+    const script = `
+      const started = process.hrtime.bigint()
+      const { Destination } = require('@segment/actions-core')
+      const module = require(${JSON.stringify(name)})
+      const loaded = process.hrtime.bigint()
+      for (const value of Object.values(module)) if (value && typeof value === 'object' && 'actions' in value && 'mode' in value) new Destination(value)
+      const constructed = process.hrtime.bigint()
+      globalThis.gc && globalThis.gc()
+      console.log(JSON.stringify({ loadMs: Number(loaded - started) / 1e6, constructMs: Number(constructed - loaded) / 1e6, heapMb: process.memoryUsage().heapUsed / 1048576 }))`
+    const output = execFileSync(process.execPath, ['--expose-gc', '-e', script], {
+      cwd: join(REPO_ROOT, 'packages', 'runtime'),
+      encoding: 'utf8'
+    })
+    const result = JSON.parse(output) as { loadMs: number; constructMs: number; heapMb: number }
+    const directory = join(REPO_ROOT, 'packages', 'integrations', name.replace('@open-actions/', ''))
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        cwd: directory,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore']
+      })
+    ) as { unpackedSize: number }[]
+    return {
+      package: name,
+      loadMs: Number(result.loadMs.toFixed(1)),
+      constructMs: Number(result.constructMs.toFixed(1)),
+      heapMb: Number(result.heapMb.toFixed(1)),
+      unpackedKb: Math.round((packed[0]?.unpackedSize ?? 0) / 1024)
+    }
+  })
+}
+
+async function main(): Promise<void> {
+  const count = Number(process.argv[process.argv.indexOf('--events') + 1] || 0) || 1000
+  const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 0) || 3
+  const jsonIndex = process.argv.indexOf('--json')
+  const sink = createServer((request, response) => {
+    request.resume()
+    request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'))
+  })
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve))
+  const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`
+
+  const recorder = new DeliveryRecorder(10)
+  const rows = []
+  for (const path of PATHS) {
+    const results: Record<string, Measurement[]> = { floor: [], actionsCore: [], runtimeSandbox: [], runtimeLive: [] }
+    const batched: (number | undefined)[] = []
+    for (let run = 0; run < runs; run += 1) {
+      results.floor?.push(await floor(path, count))
+      const transport = installTransport({
+        mode: 'sandbox',
+        recorder,
+        redactor: () => createRedactor([]),
+        simulators: createSimulators(),
+        faults: new FaultBook(),
+        metrics: new Metrics()
+      })
+      await transport.ready
+      results.actionsCore?.push(await plainActionsCore(path, count, recorder))
+      batched.push(await plainBatched(path, count, recorder))
+      await transport.dispose()
+      results.runtimeSandbox?.push(await runtimeMode(path, count, 'sandbox'))
+      if (path.integration === 'tray') results.runtimeLive?.push(await runtimeMode(path, count, 'live', sinkUrl))
+    }
+    const summary = (key: string) => {
+      const list = results[key] ?? []
+      if (list.length === 0) return undefined
+      return {
+        eventsPerSecond: median(list.map((entry) => entry.eventsPerSecond)),
+        p50Ms: median(list.map((entry) => entry.p50Ms)),
+        p99Ms: median(list.map((entry) => entry.p99Ms)),
+        peakRssMb: Math.max(...list.map((entry) => entry.peakRssMb)),
+        requestsPer1000: median(list.map((entry) => entry.requestsPer1000))
+      }
+    }
+    // Ratios within each run, then their median: how much slower than the floor, and what the runtime costs.
+    const ratio = (a: string, b: string) =>
+      median(
+        (results[a] ?? []).map(
+          (entry, index) => entry.eventsPerSecond / Math.max(1, results[b]?.[index]?.eventsPerSecond ?? 1)
+        )
+      )
+    rows.push({
+      path: path.name,
+      floor: summary('floor'),
+      actionsCore: summary('actionsCore'),
+      runtimeSandbox: summary('runtimeSandbox'),
+      runtimeLive: summary('runtimeLive'),
+      requestsPer1000Batched: batched.every((value) => value === undefined)
+        ? undefined
+        : median(batched.filter((value): value is number => value !== undefined)),
+      floorOverActionsCore: Number(ratio('floor', 'actionsCore').toFixed(1)),
+      actionsCoreOverRuntime: Number(ratio('actionsCore', 'runtimeSandbox').toFixed(2))
+    })
+    process.stderr.write(`benchmarked ${path.name}\n`)
+  }
+  sink.close()
+  const cold = coldStart()
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 1073741824)} GiB, Node ${process.version}`
+  const report = { machine, eventsPerRun: count, runs, rows, coldStart: cold }
+
+  const cell = (value: number | undefined) => (value === undefined ? 'n/a' : String(value))
+  console.log(`pnpm bench — ${machine}; ${count} events per run, ${runs} runs, medians\n`)
+  console.log(
+    '| path | mode | events/s | p50 ms | p99 ms | peak RSS MB | requests/1,000 events |\n|---|---|---|---|---|---|---|'
+  )
+  for (const row of rows) {
+    for (const [mode, label] of [
+      ['floor', 'floor: JSON round trip'],
+      ['actionsCore', '(a) actions-core onEvent, presets'],
+      ['runtimeSandbox', '(b) runtime, sandbox'],
+      ['runtimeLive', '(c) runtime, live → loopback sink']
+    ] as const) {
+      const entry = row[mode]
+      if (!entry) continue
+      console.log(
+        `| ${row.path} | ${label} | ${cell(entry.eventsPerSecond)} | ${cell(entry.p50Ms)} | ${cell(entry.p99Ms)} | ${cell(entry.peakRssMb)} | ${mode === 'floor' ? '–' : cell(entry.requestsPer1000)} |`
+      )
+    }
+    console.log(
+      `| ${row.path} | batched (onBatch, 100 per call) | | | | | ${row.requestsPer1000Batched ?? 'n/a (no batch API)'} |`
+    )
+  }
+  console.log(
+    '\n| path | floor ÷ actions-core (times slower than JSON) | actions-core ÷ runtime (runtime cost) |\n|---|---|---|'
+  )
+  for (const row of rows) console.log(`| ${row.path} | ${row.floorOverActionsCore} | ${row.actionsCoreOverRuntime} |`)
+  console.log(
+    '\nCold start (fresh process: require the package and construct each Destination)\n\n| package | load ms | construct ms | heap MB | unpacked KB |\n|---|---|---|---|---|'
+  )
+  for (const entry of cold)
+    console.log(`| ${entry.package} | ${entry.loadMs} | ${entry.constructMs} | ${entry.heapMb} | ${entry.unpackedKb} |`)
+  if (jsonIndex >= 0) {
+    const file = process.argv[jsonIndex + 1]
+    if (file) writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`)
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error)
+    process.exit(1)
+  }
+)
