@@ -1,5 +1,6 @@
 import type { DestinationDefinition, GlobalSetting, JSONObject } from '@segment/actions-core'
 import { createRequestClient, getAuthData, IntegrationError } from '@segment/actions-core'
+import { errorDetails } from './error-details'
 
 /** `Authorization` value for HTTP Basic: base64 of `username:password` (the password may be empty). */
 export function basicAuthorization(username: string, password = ''): string {
@@ -32,32 +33,14 @@ export type AuthenticationOutcome =
       }
     }
 
-interface ErrorLike {
-  name?: unknown
-  code?: unknown
-  status?: unknown
-  message?: unknown
-  response?: { status?: unknown }
-}
-
 function describeError(error: unknown): { name: string; code: string; status: number; message: string } {
-  const candidate = (typeof error === 'object' && error !== null ? error : {}) as ErrorLike
-  const status =
-    typeof candidate.status === 'number'
-      ? candidate.status
-      : typeof candidate.response?.status === 'number'
-        ? candidate.response.status
-        : 500
+  const details = errorDetails(error)
+  const status = details.status ?? 500
   return {
-    name: typeof candidate.name === 'string' ? candidate.name : 'Error',
-    code:
-      typeof candidate.code === 'string'
-        ? candidate.code
-        : status === 401 || status === 403
-          ? 'INVALID_AUTHENTICATION'
-          : 'UNKNOWN_ERROR',
+    name: details.name,
+    code: details.code ?? (status === 401 || status === 403 ? 'INVALID_AUTHENTICATION' : 'UNKNOWN_ERROR'),
     status,
-    message: typeof candidate.message === 'string' ? candidate.message : String(error)
+    message: details.message
   }
 }
 

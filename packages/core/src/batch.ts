@@ -1,6 +1,7 @@
 import type { JSONLikeObject } from '@segment/actions-core'
 import type { MultiStatusResponse } from '@segment/actions-core'
 import { ErrorCodes } from '@segment/actions-core'
+import { errorDetails } from './error-details'
 import { chunkByLimits, multiStatusFromOutcomes } from './http'
 import type { RecordOutcome } from './http'
 import { jsonByteLength } from './validation'
@@ -21,25 +22,23 @@ export interface DeliverBatchOptions<Payload, VendorRecord> {
   readonly send: (records: VendorRecord[]) => Promise<readonly RecordOutcome[] | undefined>
 }
 
-interface StatusError {
-  status?: unknown
-  message?: unknown
-  code?: unknown
-}
-
-function statusOf(error: unknown): number {
-  const status = (error as StatusError | null)?.status
-  return typeof status === 'number' ? status : 500
-}
-
-function codeOf(error: unknown): keyof typeof ErrorCodes | undefined {
-  const code = (error as StatusError | null)?.code
-  return typeof code === 'string' && code in ErrorCodes ? (code as keyof typeof ErrorCodes) : undefined
-}
-
-function messageOf(error: unknown): string {
-  const message = (error as StatusError | null)?.message
-  return typeof message === 'string' ? message : String(error)
+/**
+ * An item's failure. A build error keeps its code (PAYLOAD_VALIDATION_FAILED); a failed request fails each of its
+ * items with the request's status, the error type then following from the status.
+ */
+function failureOf(error: unknown, sent?: JSONLikeObject): RecordOutcome {
+  const details = errorDetails(error)
+  const code =
+    sent === undefined && details.code !== undefined && details.code in ErrorCodes
+      ? (details.code as keyof typeof ErrorCodes)
+      : undefined
+  return {
+    ok: false,
+    status: details.status ?? 500,
+    message: details.message,
+    ...(code ? { code } : {}),
+    ...(sent === undefined ? {} : { sent })
+  }
 }
 
 /**
@@ -77,7 +76,7 @@ export async function deliverInChunks<Payload, VendorRecord>(
         ready.push({ index, record, bytes })
       }
     } catch (error) {
-      outcomes[index] = { ok: false, status: statusOf(error), message: messageOf(error), code: codeOf(error) }
+      outcomes[index] = failureOf(error)
     }
   })
 
@@ -89,13 +88,7 @@ export async function deliverInChunks<Payload, VendorRecord>(
         outcomes[item.index] = reported?.[position] ?? { ok: true, sent: item.record as JSONLikeObject }
       })
     } catch (error) {
-      for (const item of chunk)
-        outcomes[item.index] = {
-          ok: false,
-          status: statusOf(error),
-          message: messageOf(error),
-          sent: item.record as JSONLikeObject
-        }
+      for (const item of chunk) outcomes[item.index] = failureOf(error, item.record as JSONLikeObject)
     }
   }
 

@@ -1,4 +1,5 @@
-import type { DestinationDefinition, JSONObject } from '@segment/actions-core'
+import type { DestinationDefinition, InputField, JSONObject, Preset } from '@segment/actions-core'
+import { defaultValues } from '@segment/actions-core'
 
 export interface Subscription {
   readonly partnerAction: string
@@ -23,4 +24,22 @@ export function presetSubscriptions(definition: Pick<DestinationDefinition<never
     })
   }
   return subscriptions
+}
+
+/** One automatic preset per action: its default subscription and its fields' default mappings, named after it. */
+export function presetsFromActions(
+  actions: Readonly<
+    Record<
+      string,
+      { readonly title: string; readonly defaultSubscription?: string; readonly fields: Record<string, InputField> }
+    >
+  >
+): Preset[] {
+  return Object.entries(actions).map(([key, action]) => ({
+    name: action.title,
+    subscribe: action.defaultSubscription ?? '',
+    partnerAction: key,
+    mapping: defaultValues(action.fields),
+    type: 'automatic' as const
+  }))
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Destination, type JSONObject, type Result, type SegmentEvent, transform } from '@segment/actions-core'
 import { parseFql, validate } from '@segment/destination-subscriptions'
-import type { Redactor, Subscription } from '@open-actions/core'
+import { type ErrorDetails, errorDetails, type Redactor, type Subscription } from '@open-actions/core'
 import { isRetryableStatus, retryDelay } from './backoff'
 import type { ResolvedConfig, ResolvedDestination, RuntimeConfig } from './config'
 import type { DeadLetterStore } from './dead-letters'
@@ -54,35 +54,7 @@ export interface PipelineDependencies {
   readonly random?: () => number
 }
 
-interface ErrorLike {
-  status?: unknown
-  message?: unknown
-  retryAfterMs?: unknown
-  response?: { status?: unknown; headers?: { get?: (name: string) => string | null } }
-}
-
-/** The status and retry hint of whatever a delivery threw (actions-core errors, HTTP errors, anything else). */
-function describeFailure(error: unknown): {
-  status: number | undefined
-  message: string
-  retryAfterMs: number | undefined
-} {
-  const candidate = (typeof error === 'object' && error !== null ? error : {}) as ErrorLike
-  const status =
-    typeof candidate.status === 'number'
-      ? candidate.status
-      : typeof candidate.response?.status === 'number'
-        ? candidate.response.status
-        : undefined
-  const header = candidate.response?.headers?.get?.('retry-after')
-  const retryAfterMs =
-    typeof candidate.retryAfterMs === 'number'
-      ? candidate.retryAfterMs
-      : header && /^\d+$/.test(header)
-        ? Number(header) * 1000
-        : undefined
-  return { status, message: typeof candidate.message === 'string' ? candidate.message : String(error), retryAfterMs }
-}
+type Failure = Pick<ErrorDetails, 'status' | 'message' | 'retryAfterMs'>
 
 function hasBatchingEnabled(subscription: Subscription): boolean {
   return (subscription.mapping as Record<string, unknown>).enable_batching === true
@@ -264,7 +236,7 @@ export class Pipeline {
       const output = await requestContext.run(context, () => target.destination.onEvent(event, target.settings))
       this.succeed(target, result, summarize(output))
     } catch (error) {
-      this.fail(delivery, describeFailure(error), () => this.attempt(delivery))
+      this.fail(delivery, errorDetails(error), () => this.attempt(delivery))
     } finally {
       target.destination.responses.length = 0
     }
@@ -286,7 +258,7 @@ export class Pipeline {
   }
 
   /** A failed attempt: retried later when its status allows and attempts remain, dead-lettered otherwise. */
-  private fail(delivery: Delivery, failure: ReturnType<typeof describeFailure>, retry: () => unknown): void {
+  private fail(delivery: Delivery, failure: Failure, retry: () => unknown): void {
     const { metrics, stats, logger, deadLetters, redactor } = this.dependencies
     const { result } = delivery
     const reason = redactor().text(failure.message)
@@ -437,7 +409,7 @@ export class Pipeline {
         this.fail(delivery, { status: node.status, message, retryAfterMs: undefined }, () => this.enqueue(delivery))
       })
     } catch (error) {
-      const failure = describeFailure(error)
+      const failure = errorDetails(error)
       for (const delivery of deliveries) this.fail(delivery, failure, () => this.enqueue(delivery))
     } finally {
       target.destination.responses.length = 0

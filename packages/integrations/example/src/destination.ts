@@ -1,6 +1,5 @@
 import type { DestinationDefinition } from '@segment/actions-core'
-import { defaultValues } from '@segment/actions-core'
-import { bearerAuthorization } from '@open-actions/core'
+import { bearerAuthorization, presetsFromActions } from '@open-actions/core'
 import { identifyUser } from './actions/identify-user'
 import { trackEvent } from './actions/track-event'
 import { checkWorkspace, exampleRegions, type ExampleSettings } from './example-api'
@@ -35,21 +34,6 @@ export const destination: DestinationDefinition<ExampleSettings> = {
   extendRequest: ({ settings }) => ({
     headers: { Authorization: bearerAuthorization(settings.api_key), 'Content-Type': 'application/json' }
   }),
-  presets: [
-    {
-      name: 'Identify User',
-      subscribe: identifyUser.defaultSubscription ?? '',
-      partnerAction: 'identifyUser',
-      mapping: defaultValues(identifyUser.fields),
-      type: 'automatic'
-    },
-    {
-      name: 'Track Event',
-      subscribe: trackEvent.defaultSubscription ?? '',
-      partnerAction: 'trackEvent',
-      mapping: defaultValues(trackEvent.fields),
-      type: 'automatic'
-    }
-  ],
+  presets: presetsFromActions({ identifyUser, trackEvent }),
   actions: { identifyUser, trackEvent }
 }

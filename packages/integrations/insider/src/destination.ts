@@ -1,5 +1,5 @@
 import type { DestinationDefinition } from '@segment/actions-core'
-import { defaultValues } from '@segment/actions-core'
+import { presetsFromActions } from '@open-actions/core'
 import { cartViewedEvent, checkoutEvent, orderCompletedEvent } from './actions/multi-product-events'
 import { productAddedEvent, productRemovedEvent, productViewedEvent } from './actions/product-events'
 import { productListViewedEvent } from './actions/product-list-viewed'
@@ -34,12 +34,6 @@ export const destination: DestinationDefinition<InsiderSettings> = {
     testAuthentication: (request) => checkCredentials(request)
   },
   extendRequest: ({ settings }) => ({ headers: insiderHeaders(settings, true) }),
-  presets: Object.entries(actions).map(([key, action]) => ({
-    name: action.title,
-    subscribe: action.defaultSubscription ?? '',
-    partnerAction: key,
-    mapping: defaultValues(action.fields),
-    type: 'automatic' as const
-  })),
+  presets: presetsFromActions(actions),
   actions
 }

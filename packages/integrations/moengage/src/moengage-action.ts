@@ -1,5 +1,5 @@
 import type { ActionDefinition, InputField, JSONLikeObject, RequestClient } from '@segment/actions-core'
-import { deliverBatch, type RecordOutcome } from '@open-actions/core'
+import { deliverBatch, errorDetails, type RecordOutcome } from '@open-actions/core'
 import {
   BULK_ENVELOPE_BYTES,
   type BulkElement,
@@ -20,11 +20,6 @@ export type DeliveryPlan =
   | { readonly element: BulkElement; readonly body?: undefined }
   | { readonly body: IdentifyBody | TrackBody; readonly element?: undefined }
 
-interface StatusError {
-  status?: unknown
-  message?: unknown
-}
-
 async function sendSingle(
   request: RequestClient,
   settings: MoEngageSettings,
@@ -34,11 +29,11 @@ async function sendSingle(
     await sendToSegmentIntegration(request, settings, body)
     return { ok: true, sent: body as unknown as JSONLikeObject }
   } catch (error) {
-    const { status, message } = (error ?? {}) as StatusError
+    const { status, message } = errorDetails(error)
     return {
       ok: false,
-      status: typeof status === 'number' ? status : 500,
-      message: typeof message === 'string' ? message : String(error),
+      status: status ?? 500,
+      message,
       sent: body as unknown as JSONLikeObject
     }
   }

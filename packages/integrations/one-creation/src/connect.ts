@@ -1,6 +1,6 @@
 import type { RequestClient } from '@segment/actions-core'
 import { createRequestClient } from '@segment/actions-core'
-import { sendVendorRequest, toPayloadValidationError } from '@open-actions/core'
+import { errorDetails, sendVendorRequest, toPayloadValidationError } from '@open-actions/core'
 import { createProfileClient, ProfileNotFoundError } from '@open-actions/segment'
 import { oneCreationSettingsSchema, type OneCreationSettings } from './one-creation-settings'
 
@@ -13,22 +13,14 @@ export type ConnectOutcome =
 /** A user id no profile has: the Profile API answers 404 "not found" for it when the token and space are right. */
 const PROBE_USER_ID = 'one-creation-connection-check'
 
-interface StatusError {
-  status?: unknown
-  httpStatus?: unknown
-  message?: unknown
-}
-
 /** The vendor's own status: an authentication error is 401 for runtimes but keeps whether Segment said 401 or 403. */
 function statusOf(error: unknown): number | undefined {
-  const { status, httpStatus } = (error ?? {}) as StatusError
-  if (typeof httpStatus === 'number') return httpStatus
-  return typeof status === 'number' ? status : undefined
+  const { status, httpStatus } = errorDetails(error)
+  return httpStatus ?? status
 }
 
 function messageOf(error: unknown): string {
-  const { message } = (error ?? {}) as StatusError
-  return typeof message === 'string' ? message : String(error)
+  return errorDetails(error).message
 }
 
 async function probeProfileApi(

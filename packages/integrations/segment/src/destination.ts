@@ -1,6 +1,5 @@
 import type { DestinationDefinition } from '@segment/actions-core'
-import { defaultValues } from '@segment/actions-core'
-import { sendVendorRequest } from '@open-actions/core'
+import { sendVendorRequest, presetsFromActions } from '@open-actions/core'
 import { sendAlias } from './actions/send-alias'
 import { sendGroup } from './actions/send-group'
 import { sendIdentify } from './actions/send-identify'
@@ -34,12 +33,6 @@ export const destination: DestinationDefinition<SegmentSettings> = {
       )
     }
   },
-  presets: Object.entries(actions).map(([key, action]) => ({
-    name: action.title,
-    subscribe: action.defaultSubscription ?? '',
-    partnerAction: key,
-    mapping: defaultValues(action.fields),
-    type: 'automatic' as const
-  })),
+  presets: presetsFromActions(actions),
   actions
 }

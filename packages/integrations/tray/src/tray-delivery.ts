@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto'
 import https from 'node:https'
 import type { JSONLikeObject, RequestClient } from '@segment/actions-core'
 import { IntegrationError } from '@segment/actions-core'
-import { InvalidSettingError, sendVendorRequest, VendorRetryableError } from '@open-actions/core'
+import { errorDetails, InvalidSettingError, sendVendorRequest, VendorRetryableError } from '@open-actions/core'
 import { MAX_WORKFLOWS, type TraySettings } from './tray-settings'
 import { checkWorkflowUrl, guardedHttpsAgent } from './workflow-url'
 
@@ -93,11 +93,6 @@ export interface WorkflowOutcome {
   readonly retryable?: boolean
 }
 
-interface StatusError {
-  status?: unknown
-  message?: unknown
-}
-
 /**
  * Whether a runtime's sandbox will answer this request (Open Actions' runtime marks its global agent so): the
  * request then never leaves the machine, and the SSRF-guarded agent, which would resolve the real host, is not used.
@@ -159,11 +154,11 @@ export async function deliverToWorkflows(
         if (key !== undefined) rememberDelivery(key)
         return { url, status: 200 }
       } catch (error) {
-        const { status, message: text } = (error ?? {}) as StatusError
+        const { status, message: text } = errorDetails(error)
         return {
           url,
-          status: typeof status === 'number' ? status : 500,
-          error: typeof text === 'string' ? text : String(error),
+          status: status ?? 500,
+          error: text,
           retryable: error instanceof VendorRetryableError
         }
       }

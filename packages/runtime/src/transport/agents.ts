@@ -46,9 +46,6 @@ function hookAgent<Agent extends HttpAgent>(agent: Agent, hooks: AgentHooks): Ag
     const id = hooks.register(context, request, sandboxed)
     // Only the simulator server sees this header; real vendors never do.
     if (sandboxed) request.setHeader(DELIVERY_HEADER, id)
-    // node-fetch asks for `Connection: close` whenever no agent is given, which would make every request open a new
-    // connection; the headers are not sent yet, so the keep-alive agent can keep the connection.
-    if (String(request.getHeader('connection')).toLowerCase() === 'close') request.removeHeader('connection')
     addRequest(request, { ...options, sandboxed })
   }
   // Loopback sockets are pooled apart from real ones, since the same host may be reached both ways.
@@ -72,8 +69,12 @@ function hookAgent<Agent extends HttpAgent>(agent: Agent, hooks: AgentHooks): Ag
  */
 export function installAgents(hooks: AgentHooks): { dispose(): void } {
   const previous = { http: http.globalAgent, https: https.globalAgent }
-  const httpsAgent = hookAgent(new https.Agent({ keepAlive: true, maxSockets: 64 }), hooks)
-  const httpAgent = hookAgent(new HttpAgent({ keepAlive: true, maxSockets: 64 }), hooks)
+  // No keep-alive: actions-core's node-fetch sends `Connection: close` on every request it makes without an agent,
+  // and reusing those sockets raced the server's close (requests stalled until the 10 s timeout); keeping them by
+  // dropping that header piled up descriptors under load. One connection per request, at most 32 at once per host.
+  const pool = { keepAlive: false, maxSockets: 32 }
+  const httpsAgent = hookAgent(new https.Agent(pool), hooks)
+  const httpAgent = hookAgent(new HttpAgent(pool), hooks)
   https.globalAgent = httpsAgent
   http.globalAgent = httpAgent
   return {
