@@ -15,10 +15,15 @@ export type ObservedOutcome = { readonly status: number; readonly body: unknown 
 export interface SimulatorServer {
   readonly port: number
   readonly url: string
-  /** Requests answered with 2xx, by vendor host, path and body, so tests can prove nothing was delivered twice. */
+  /**
+   * The last 20,000 requests answered with 2xx (vendor host, path and body), so tests can prove nothing was
+   * delivered twice. Bounded: a long-running sandbox must not grow with every request (the soak found it did).
+   */
   readonly accepted: { readonly host: string; readonly path: string; readonly body: string }[]
   close(): Promise<void>
 }
+
+const MAX_ACCEPTED = 20_000
 
 function headersOf(request: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {}
