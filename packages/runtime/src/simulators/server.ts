@@ -91,8 +91,10 @@ export async function startSimulatorServer(
               })
             : { status: 502, body: { error: `the sandbox has no simulator for ${url.hostname}` } }
         }
-        if (simulated.status >= 200 && simulated.status < 300)
+        if (simulated.status >= 200 && simulated.status < 300) {
           accepted.push({ host: url.hostname, path: url.pathname, body: observed.rawBody })
+          if (accepted.length > MAX_ACCEPTED) accepted.splice(0, accepted.length - MAX_ACCEPTED)
+        }
         observe?.(observed, { status: simulated.status, body: simulated.body }, started)
         const text = simulated.body === undefined ? '' : JSON.stringify(simulated.body)
         response.writeHead(simulated.status, {
