@@ -1,7 +1,7 @@
 import { type ClientRequest, Agent as HttpAgent } from 'node:http'
 import http from 'node:http'
 import https from 'node:https'
-import { Socket } from 'node:net'
+import { connect, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { requestContext, type RequestContext } from './recorder'
 
@@ -20,6 +20,8 @@ export interface AgentHooks {
   readonly sandboxed: (context: RequestContext | undefined) => boolean
   /** The simulator server's port, once it listens. */
   readonly simulatorPort: () => Promise<number>
+  /** The port when the server already listens, so most connections are made at once. */
+  readonly knownSimulatorPort: () => number | undefined
   /** Called for every request, before it is sent; returns the id the simulator server will see. */
   readonly register: (context: RequestContext | undefined, request: ClientRequest, sandboxed: boolean) => string
 }
@@ -54,8 +56,13 @@ function hookAgent<Agent extends HttpAgent>(agent: Agent, hooks: AgentHooks): Ag
     if (!options.sandboxed) return createConnection(options, callback)
     // Returned, not passed to the callback: Node's agent takes a returned socket as created, and calling the
     // callback as well would register the same socket twice (requests then share it and fail).
+    const port = hooks.knownSimulatorPort()
+    if (port !== undefined) return connect({ port, host: '127.0.0.1' })
+    // Only before the simulator server listens (a request made right after start): connect once it does.
     const socket = new Socket()
-    void hooks.simulatorPort().then((port) => socket.connect(port, '127.0.0.1'))
+    void hooks.simulatorPort().then((listening) => {
+      if (!socket.destroyed) socket.connect(listening, '127.0.0.1')
+    })
     return socket
   }
   Object.defineProperty(agent, SANDBOX_AGENT, { value: () => hooks.sandboxed(requestContext.getStore()) })

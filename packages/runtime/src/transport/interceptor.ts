@@ -133,10 +133,15 @@ export function installTransport(options: TransportOptions): Transport {
     }) as typeof request.end
   }
 
-  const ready = startSimulatorServer(options.simulators, options.faults, observe)
+  let listeningPort: number | undefined
+  const ready = startSimulatorServer(options.simulators, options.faults, observe).then((server) => {
+    listeningPort = server.port
+    return server
+  })
   const agents = installAgents({
     sandboxed: (context) => options.mode === 'sandbox' || context?.forceSandbox === true,
     simulatorPort: () => ready.then((server) => server.port),
+    knownSimulatorPort: () => listeningPort,
     register: (context, request, sandboxed) => {
       nextId += 1
       const id = String(nextId)
