@@ -61,9 +61,14 @@ export const configSchema = z.strictObject({
     .strictObject({
       maxAttempts: z.number().int().min(1).max(20).default(5),
       baseDelayMs: z.number().int().min(1).default(250),
-      maxDelayMs: z.number().int().min(1).default(30_000)
+      maxDelayMs: z.number().int().min(1).default(30_000),
+      /**
+       * Sends in flight at once per destination instance; more wait their turn (before a request's timeout starts)
+       * instead of queuing for a connection and timing out under load.
+       */
+      maxConcurrent: z.number().int().min(1).max(1024).default(32)
     })
-    .default({ maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 30_000 }),
+    .default({ maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 30_000, maxConcurrent: 32 }),
   batching: z
     .strictObject({
       maxEvents: z.number().int().min(1).max(10_000).default(100),

@@ -40,14 +40,24 @@ afterAll(() => {
   console.log(`Fault injection through the runtime (loopback vendor simulators):\n${lines.join('\n')}`)
 })
 
-async function scenario(name: string, faults: Fault[], count: number): Promise<Row> {
+async function scenario(
+  name: string,
+  faults: Fault[],
+  count: number,
+  options: { maxConcurrent?: number; peakFor?: string } = {}
+): Promise<Row & { peak: number }> {
   const resolved = resolveConfig(
     {
       ...sampleConfig,
       // Sandbox: the vendor simulators answer on a real loopback socket, so every fault below happens on it.
       sandbox: { faults },
       deadLetterFile: join(mkdtempSync(join(tmpdir(), 'open-actions-faults-')), 'dead-letters.ndjson'),
-      delivery: { maxAttempts: MAX_ATTEMPTS, baseDelayMs: 10, maxDelayMs: 200 },
+      delivery: {
+        maxAttempts: MAX_ATTEMPTS,
+        baseDelayMs: 10,
+        maxDelayMs: 200,
+        ...(options.maxConcurrent === undefined ? {} : { maxConcurrent: options.maxConcurrent })
+      },
       batching: { maxEvents: 50, maxBytes: 1024 * 1024, maxWaitMs: 20 }
     },
     registry
@@ -86,7 +96,7 @@ async function scenario(name: string, faults: Fault[], count: number): Promise<R
       duplicates: [...seen.values()].filter((times) => times > 1).length
     }
     rows.push(row)
-    return row
+    return { ...row, peak: simulators.concurrency.get(options.peakFor ?? '')?.peak ?? 0 }
   } finally {
     await started.stop()
   }
@@ -136,6 +146,20 @@ describe('fault injection through the runtime against loopback vendor simulators
   it('slow answers within the timeout are delivered', async () => {
     const row = await scenario('slow answers (OneSignal +300 ms)', [{ host: 'api.onesignal.com', delayMs: 300 }], 10)
     expect(row).toMatchObject({ lost: 0, deadLettered: 0, delivered: row.sent })
+  })
+
+  it('overload queues in the runtime instead of timing out: a slow vendor never sees more than maxConcurrent', async () => {
+    // OneSignal answers 200 ms late; 40 events reach its instance, which may send 4 at a time.
+    const row = await scenario(
+      'overload (OneSignal +200 ms, 4 at a time)',
+      [{ host: 'api.onesignal.com', delayMs: 200 }],
+      40,
+      {
+        maxConcurrent: 4,
+        peakFor: 'api.onesignal.com'
+      }
+    )
+    expect(row).toMatchObject({ lost: 0, deadLettered: 0, delivered: row.sent, maxAttempts: 1, peak: 4 })
   })
 
   it('a 200 with per-record failures fails exactly those records, which are dead-lettered with the reason', async () => {

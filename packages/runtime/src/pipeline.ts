@@ -5,6 +5,7 @@ import { type ErrorDetails, errorDetails, type Redactor, type Subscription } fro
 import { isRetryableStatus, retryDelay } from './backoff'
 import type { ResolvedConfig, ResolvedDestination, RuntimeConfig } from './config'
 import type { DeadLetterStore } from './dead-letters'
+import { Limiter } from './limiter'
 import type { Logger } from './logger'
 import type { Metrics } from './metrics'
 import { type EventResult, ResultStore, type TargetResult } from './results'
@@ -17,6 +18,8 @@ type ParsedFql = ReturnType<typeof parseFql>
 interface Target {
   readonly instance: ResolvedDestination
   readonly destination: Destination<JSONObject>
+  /** The instance's sends in flight, shared by its subscriptions: at most `delivery.maxConcurrent` at once. */
+  readonly limiter: Limiter
   readonly subscription: Subscription
   readonly fql: ParsedFql
   readonly name: string
@@ -73,6 +76,7 @@ export class Pipeline {
   private readonly queues = new Map<string, BatchQueue>()
   private readonly timers = new Set<NodeJS.Timeout>()
   private readonly inFlight = new Set<Promise<unknown>>()
+  private readonly limiters: Limiter[] = []
   private closed = false
   /** Outcomes since start: what `replay` and benchmarks report. */
   readonly totals = { delivered: 0, deadLettered: 0, retries: 0 }
@@ -84,12 +88,15 @@ export class Pipeline {
     this.targets = resolved.destinations.flatMap((instance) => {
       // One Destination per instance, reused for every event: its `responses` list is cleared after each call.
       const destination = new Destination(instance.definition)
+      const limiter = new Limiter(resolved.config.delivery.maxConcurrent)
+      this.limiters.push(limiter)
       return instance.subscriptions.map((subscription): Target => {
         const action = instance.definition.actions[subscription.partnerAction]
         const base = { instance: instance.id, action: subscription.partnerAction }
         return {
           instance,
           destination,
+          limiter,
           subscription,
           fql: parseFql(subscription.subscribe),
           name: subscription.name ?? action?.title ?? subscription.partnerAction,
@@ -105,6 +112,9 @@ export class Pipeline {
     })
     const { metrics } = dependencies
     metrics.gauge('open_actions_batch_queue_events', 'Events waiting in batch queues.', () => this.queuedEvents())
+    metrics.gauge('open_actions_deliveries_waiting', 'Sends waiting for a free slot of their instance.', () =>
+      this.limiters.reduce((sum, limiter) => sum + limiter.queued, 0)
+    )
     metrics.gauge('open_actions_dead_letters', 'Dead letters not yet replayed.', () => dependencies.deadLetters.size)
   }
 
@@ -233,7 +243,9 @@ export class Pipeline {
     result.attempts += 1
     const context = { instance: target.instance.id, action: target.subscription.partnerAction, eventIds: [eventId] }
     try {
-      const output = await requestContext.run(context, () => target.destination.onEvent(event, target.settings))
+      const output = await target.limiter.run(() =>
+        requestContext.run(context, () => target.destination.onEvent(event, target.settings))
+      )
       this.succeed(target, result, summarize(output))
     } catch (error) {
       this.fail(delivery, errorDetails(error), () => this.attempt(delivery))
@@ -393,10 +405,12 @@ export class Pipeline {
       action: target.subscription.partnerAction
     })
     try {
-      const output = await requestContext.run(context, () =>
-        target.destination.onBatch(
-          deliveries.map((delivery) => delivery.event),
-          target.settings
+      const output = await target.limiter.run(() =>
+        requestContext.run(context, () =>
+          target.destination.onBatch(
+            deliveries.map((delivery) => delivery.event),
+            target.settings
+          )
         )
       )
       const multistatus = output.find((result) => result.multistatus)?.multistatus

@@ -101,6 +101,8 @@ async function main(): Promise<void> {
   sample()
   const totals = started.runtime.pipeline.totals
   const deliveries = started.runtime.recorder.total
+  const simulators = await started.runtime.transport.ready
+  const peaks = [...simulators.concurrency].map(([host, load]) => `${host} ${load.peak}`).join(', ')
   await started.stop()
 
   const warm = samples.find((entry) => entry.events >= total / 4) ?? samples[0]
@@ -112,6 +114,7 @@ async function main(): Promise<void> {
   console.log(
     `deliveries: ${totals.delivered} delivered, ${totals.deadLettered} dead-lettered, ${totals.retries} retries, ${deliveries} vendor requests`
   )
+  console.log(`most requests at once per vendor host: ${peaks}`)
   console.log(`/health: ${health.probes} probes, ${health.failures} failures, slowest ${health.worstMs} ms`)
   console.log(
     `memory after GC${gc ? '' : ' (no --expose-gc: samples without GC)'} (events → heap MB / RSS MB): ${samples.map((entry) => `${entry.events} → ${entry.heapMb}/${entry.rssMb}`).join(', ')}`

@@ -1,3 +1,4 @@
+import { compact } from '@open-actions/core'
 import type { JSONLikeObject } from '@segment/actions-core'
 import { PayloadValidationError } from '@segment/actions-core'
 import type { InsiderEvent, InsiderIdentifiers } from './insider-api'
@@ -132,10 +133,6 @@ export function insiderEvent(
 }
 
 /** Drops undefined values so the request carries only what the event had. */
-export function compact<Value extends object>(value: Value): Value {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Value
-}
-
 /** An event about one product: the product's standard params, the shared params, and both custom maps. */
 export function productEvent(
   name: string,

@@ -20,6 +20,8 @@ export interface SimulatorServer {
    * delivered twice. Bounded: a long-running sandbox must not grow with every request (the soak found it did).
    */
   readonly accepted: { readonly host: string; readonly path: string; readonly body: string }[]
+  /** Requests being answered now, and the most at once, per vendor host: how hard the runtime pushes a vendor. */
+  readonly concurrency: ReadonlyMap<string, { readonly now: number; readonly peak: number }>
   close(): Promise<void>
 }
 
@@ -52,6 +54,7 @@ export async function startSimulatorServer(
   observe?: (request: ObservedRequest, outcome: ObservedOutcome, started: number) => void
 ): Promise<SimulatorServer> {
   const accepted: SimulatorServer['accepted'] = []
+  const concurrency = new Map<string, { now: number; peak: number }>()
   const server = createServer((request, response) => {
     const chunks: Buffer[] = []
     const started = Date.now()
@@ -66,7 +69,12 @@ export async function startSimulatorServer(
         rawBody: Buffer.concat(chunks).toString('utf8')
       }
       const fault = faults.take(url.hostname)
+      const load = concurrency.get(url.hostname) ?? { now: 0, peak: 0 }
+      concurrency.set(url.hostname, load)
+      load.now += 1
+      load.peak = Math.max(load.peak, load.now)
       const answer = () => {
+        load.now -= 1
         if (fault?.reset) {
           observe?.(observed, { error: 'connection reset (injected fault)' }, started)
           request.socket.destroy()
@@ -115,6 +123,7 @@ export async function startSimulatorServer(
     port,
     url: `http://127.0.0.1:${port}`,
     accepted,
+    concurrency,
     async close() {
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))

@@ -1,7 +1,8 @@
+import { compact } from '@open-actions/core'
 import { defineFields, type InferPayload } from '@open-actions/core'
 import { insiderAction } from '../insider-action'
 import { identifierFields, insiderBatchingFields } from '../insider-fields'
-import { buildIdentifiers, compact } from '../insider-mapping'
+import { buildIdentifiers } from '../insider-mapping'
 
 const trait = (path: string) => ({ '@path': `$.traits.${path}` })
 

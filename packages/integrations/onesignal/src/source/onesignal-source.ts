@@ -1,4 +1,4 @@
-import { defineSource, type SegmentMessage } from '@open-actions/core'
+import { compact, defineSource, type SegmentMessage } from '@open-actions/core'
 import { PayloadValidationError } from '@segment/actions-core'
 import { z } from 'zod'
 import {
@@ -54,10 +54,6 @@ export type OneSignalEvent = z.infer<typeof oneSignalEventSchema>
 /** The channel named by the kind's middle part, as the seed words message_type (push, in-app, email, SMS). */
 const MESSAGE_TYPES: Record<string, string> = { push: 'push', iam: 'in-app', email: 'email', sms: 'sms' }
 
-function compact<Value extends object>(value: Value): Value {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined && entry !== '')) as Value
-}
-
 /** OneSignal message events → Segment track calls, as the seed's two tables specify. */
 export function toSegmentTrack(payload: OneSignalEvent, settings: OneSignalSourceSettings): SegmentMessage[] {
   const { kind } = payload.event
@@ -76,29 +72,35 @@ export function toSegmentTrack(payload: OneSignalEvent, settings: OneSignalSourc
     )
   }
   return [
-    compact({
-      type: 'track' as const,
-      event: name,
-      ...(externalId ? { userId: externalId } : { anonymousId: subscriptionId }),
-      // The same OneSignal event delivered twice gets the same Segment messageId, so it is counted once.
-      messageId: `onesignal-${payload.event.id}`,
-      timestamp: payload.event.timestamp,
-      properties: compact({
-        messageId: payload.message?.id,
-        campaign_id: payload.message?.id,
-        message_name: payload.message?.name,
-        message_title: payload.message?.title,
-        message_contents: payload.message?.contents,
-        message_type: payload.message?.type ?? MESSAGE_TYPES[kind.split('.')[1] ?? ''],
-        template_id: payload.message?.template_id,
-        subscription_type: payload.subscription?.type,
-        subscription_id: subscriptionId,
-        device_type: payload.subscription?.device_type,
-        language: payload.subscription?.language,
-        onesignal_id: payload.user?.onesignal_id
-      }),
-      context: { integration: { name: 'onesignal', version: '1.0.0' } }
-    })
+    compact(
+      {
+        type: 'track' as const,
+        event: name,
+        ...(externalId ? { userId: externalId } : { anonymousId: subscriptionId }),
+        // The same OneSignal event delivered twice gets the same Segment messageId, so it is counted once.
+        messageId: `onesignal-${payload.event.id}`,
+        timestamp: payload.event.timestamp,
+        properties: compact(
+          {
+            messageId: payload.message?.id,
+            campaign_id: payload.message?.id,
+            message_name: payload.message?.name,
+            message_title: payload.message?.title,
+            message_contents: payload.message?.contents,
+            message_type: payload.message?.type ?? MESSAGE_TYPES[kind.split('.')[1] ?? ''],
+            template_id: payload.message?.template_id,
+            subscription_type: payload.subscription?.type,
+            subscription_id: subscriptionId,
+            device_type: payload.subscription?.device_type,
+            language: payload.subscription?.language,
+            onesignal_id: payload.user?.onesignal_id
+          },
+          { dropEmptyStrings: true }
+        ),
+        context: { integration: { name: 'onesignal', version: '1.0.0' } }
+      },
+      { dropEmptyStrings: true }
+    )
   ]
 }
 

@@ -1,5 +1,6 @@
+import { compact } from '@open-actions/core'
 import { defineFields, eventFields, type InferPayload } from '@open-actions/core'
-import { commonMessage, commonMessageFields, compact, sendMessageAction } from './send-message'
+import { commonMessage, commonMessageFields, sendMessageAction } from './send-message'
 
 const fields = defineFields({ ...commonMessageFields, traits: eventFields.traits })
 export type SendIdentifyPayload = InferPayload<typeof fields>

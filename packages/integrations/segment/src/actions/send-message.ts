@@ -64,8 +64,3 @@ export function sendMessageAction<Payload extends CommonPayload & JSONLikeObject
     }
   }
 }
-
-/** Drops keys whose value is undefined, so the message sent has only what the event had. */
-export function compact<Value extends object>(value: Value): Value {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Value
-}

@@ -1,6 +1,7 @@
+import { compact } from '@open-actions/core'
 import type { InferPayload } from '@open-actions/core'
 import { pageFields } from './page-fields'
-import { commonMessage, compact, sendMessageAction } from './send-message'
+import { commonMessage, sendMessageAction } from './send-message'
 
 export type SendScreenPayload = InferPayload<typeof pageFields>
 
