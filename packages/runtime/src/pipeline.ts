@@ -112,10 +112,22 @@ export class Pipeline {
     })
     const { metrics } = dependencies
     metrics.gauge('open_actions_batch_queue_events', 'Events waiting in batch queues.', () => this.queuedEvents())
-    metrics.gauge('open_actions_deliveries_waiting', 'Sends waiting for a free slot of their instance.', () =>
-      this.limiters.reduce((sum, limiter) => sum + limiter.queued, 0)
+    metrics.gauge(
+      'open_actions_deliveries_waiting',
+      'Sends waiting for a free slot of their instance.',
+      () => this.waiting
     )
     metrics.gauge('open_actions_dead_letters', 'Dead letters not yet replayed.', () => dependencies.deadLetters.size)
+  }
+
+  /** Sends waiting for a free slot of their instance (`delivery.maxConcurrent` are already in flight). */
+  get waiting(): number {
+    return this.limiters.reduce((sum, limiter) => sum + limiter.queued, 0)
+  }
+
+  /** Sends in flight now, across instances. */
+  get sending(): number {
+    return this.limiters.reduce((sum, limiter) => sum + limiter.active, 0)
   }
 
   private get config(): RuntimeConfig {

@@ -58,6 +58,15 @@ export async function startSimulatorServer(
   const server = createServer((request, response) => {
     const chunks: Buffer[] = []
     const started = Date.now()
+    // From the request's headers to the end of its answer (or its socket's end): how many a vendor handles at once.
+    const host = (request.headers.host ?? 'unknown.invalid').replace(/:\d+$/, '')
+    const load = concurrency.get(host) ?? { now: 0, peak: 0 }
+    concurrency.set(host, load)
+    load.now += 1
+    load.peak = Math.max(load.peak, load.now)
+    response.once('close', () => {
+      load.now -= 1
+    })
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
     request.on('end', () => {
       const headers = headersOf(request)
@@ -69,12 +78,7 @@ export async function startSimulatorServer(
         rawBody: Buffer.concat(chunks).toString('utf8')
       }
       const fault = faults.take(url.hostname)
-      const load = concurrency.get(url.hostname) ?? { now: 0, peak: 0 }
-      concurrency.set(url.hostname, load)
-      load.now += 1
-      load.peak = Math.max(load.peak, load.now)
       const answer = () => {
-        load.now -= 1
         if (fault?.reset) {
           observe?.(observed, { error: 'connection reset (injected fault)' }, started)
           request.socket.destroy()
