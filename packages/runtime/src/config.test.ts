@@ -74,6 +74,24 @@ describe('configuration validation', () => {
     ])
   })
 
+  it("limits sends per instance: delivery.maxConcurrent (64 by default), or an instance's own", () => {
+    const [insider, moengage] = sampleConfig.destinations ?? []
+    if (!insider || !moengage) throw new Error('the sample has Insider and MoEngage first')
+    const byDefault = resolveConfig({ ...sampleConfig, destinations: [insider] }, registry)
+    expect(byDefault.destinations.map((destination) => destination.maxConcurrent)).toStrictEqual([64])
+    const resolved = resolveConfig(
+      { ...sampleConfig, destinations: [insider, { ...moengage, maxConcurrent: 4 }], delivery: { maxConcurrent: 16 } },
+      registry
+    )
+    expect(resolved.destinations.map((destination) => [destination.id, destination.maxConcurrent])).toStrictEqual([
+      [insider.id, 16],
+      [moengage.id, 4]
+    ])
+    expect(problemsOf({ ...sampleConfig, delivery: { maxConcurrent: 0 } })).toStrictEqual([
+      'delivery.maxConcurrent: Too small: expected number to be >=1'
+    ])
+  })
+
   it('puts the file name first in the message', () => {
     expect(() => resolveConfig({ destinations: [{ id: 'x', integration: 'nope' }] }, registry, 'runtime.json')).toThrow(
       /^Invalid configuration runtime\.json:\n {2}- destinations\[0\] "x"/

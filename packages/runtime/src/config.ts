@@ -24,7 +24,9 @@ const destinationInstanceSchema = z.strictObject({
   settings: z.record(z.string(), z.unknown()).default({}),
   /** `"presets"` turns on the definition's presets; or a list of subscriptions. */
   subscriptions: z.union([z.literal('presets'), z.array(subscriptionSchema).min(1)]).default('presets'),
-  enabled: z.boolean().default(true)
+  enabled: z.boolean().default(true),
+  /** This instance's sends in flight at once, instead of `delivery.maxConcurrent` (e.g. for a vendor's rate limit). */
+  maxConcurrent: z.number().int().min(1).max(1024).optional()
 })
 
 const sourceInstanceSchema = z.strictObject({
@@ -66,9 +68,9 @@ export const configSchema = z.strictObject({
        * Sends in flight at once per destination instance; more wait their turn (before a request's timeout starts)
        * instead of queuing for a connection and timing out under load.
        */
-      maxConcurrent: z.number().int().min(1).max(1024).default(32)
+      maxConcurrent: z.number().int().min(1).max(1024).default(64)
     })
-    .default({ maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 30_000, maxConcurrent: 32 }),
+    .default({ maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 30_000, maxConcurrent: 64 }),
   batching: z
     .strictObject({
       maxEvents: z.number().int().min(1).max(10_000).default(100),
@@ -95,6 +97,8 @@ export interface ResolvedDestination {
   readonly settings: JSONObject
   readonly subscriptions: readonly Subscription[]
   readonly secretKeys: readonly string[]
+  /** Sends in flight at once: the instance's own `maxConcurrent`, or `delivery.maxConcurrent`. */
+  readonly maxConcurrent: number
 }
 
 export interface ResolvedSource {
@@ -199,7 +203,8 @@ export function resolveConfig(raw: unknown, registry: Registry, file = '(inline 
       definition,
       settings: instance.settings as JSONObject,
       subscriptions,
-      secretKeys
+      secretKeys,
+      maxConcurrent: instance.maxConcurrent ?? config.delivery.maxConcurrent
     })
   })
 

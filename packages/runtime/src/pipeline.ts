@@ -88,7 +88,7 @@ export class Pipeline {
     this.targets = resolved.destinations.flatMap((instance) => {
       // One Destination per instance, reused for every event: its `responses` list is cleared after each call.
       const destination = new Destination(instance.definition)
-      const limiter = new Limiter(resolved.config.delivery.maxConcurrent)
+      const limiter = new Limiter(instance.maxConcurrent)
       this.limiters.push(limiter)
       return instance.subscriptions.map((subscription): Target => {
         const action = instance.definition.actions[subscription.partnerAction]

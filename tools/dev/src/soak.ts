@@ -31,11 +31,12 @@ async function main(): Promise<void> {
   const total = argument('--events', 100_000)
   const perRequest = argument('--batch', 100)
   const concurrency = argument('--concurrency', 4)
-  const maxConcurrent = argument('--max-concurrent', 32)
+  // The runtime's own default unless asked: --max-concurrent 1024 shows what the limit is worth.
+  const maxConcurrent = process.argv.includes('--max-concurrent') ? argument('--max-concurrent', 0) : undefined
   const gc = (globalThis as { gc?: () => void }).gc
   const resolved = loadConfig(undefined, {
     deadLetterFile: join(mkdtempSync(join(tmpdir(), 'open-actions-soak-')), 'dead-letters.ndjson'),
-    delivery: { maxConcurrent }
+    ...(maxConcurrent === undefined ? {} : { delivery: { maxConcurrent } })
   })
   const retryReasons = new Map<string, number>()
   const started = await startRuntime({
@@ -120,7 +121,7 @@ async function main(): Promise<void> {
     `deliveries: ${totals.delivered} delivered, ${totals.deadLettered} dead-lettered, ${totals.retries} retries, ${deliveries} vendor requests`
   )
   console.log(
-    `sends (sampled every 250 ms): at most ${load.mostSending} in flight (${maxConcurrent} per instance allowed), at most ${load.mostWaiting} waiting for a slot`
+    `sends (sampled every 250 ms): at most ${load.mostSending} in flight (${resolved.config.delivery.maxConcurrent} per instance allowed), at most ${load.mostWaiting} waiting for a slot`
   )
   console.log(`/health: ${health.probes} probes, ${health.failures} failures, slowest ${health.worstMs} ms`)
   console.log(
