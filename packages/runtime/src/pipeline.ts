@@ -18,7 +18,7 @@ type ParsedFql = ReturnType<typeof parseFql>
 interface Target {
   readonly instance: ResolvedDestination
   readonly destination: Destination<JSONObject>
-  /** The instance's sends in flight, shared by its subscriptions: at most `delivery.maxConcurrent` at once. */
+  /** The instance's sends in flight, shared by its subscriptions: at most its `maxConcurrent` at once. */
   readonly limiter: Limiter
   readonly subscription: Subscription
   readonly fql: ParsedFql
@@ -120,7 +120,7 @@ export class Pipeline {
     metrics.gauge('open_actions_dead_letters', 'Dead letters not yet replayed.', () => dependencies.deadLetters.size)
   }
 
-  /** Sends waiting for a free slot of their instance (`delivery.maxConcurrent` are already in flight). */
+  /** Sends waiting for a free slot of their instance (all of its `maxConcurrent` slots are in use). */
   get waiting(): number {
     return this.limiters.reduce((sum, limiter) => sum + limiter.queued, 0)
   }
