@@ -17,7 +17,7 @@ import {
   resolveConfig
 } from '@open-actions/runtime'
 import * as events from '@open-actions/testing/events'
-import { REPO_ROOT } from './workspace'
+import { integrationPackages, REPO_ROOT } from './workspace'
 
 /**
  * `pnpm bench`: events per second (one core, one event at a time), p50/p99 latency, peak memory and requests per
@@ -238,15 +238,9 @@ async function runtimeMode(
 }
 
 function coldStart(): { package: string; loadMs: number; constructMs: number; heapMb: number; unpackedKb: number }[] {
-  const packages = [
-    '@open-actions/insider',
-    '@open-actions/moengage',
-    '@open-actions/onesignal',
-    '@open-actions/tray',
-    '@open-actions/segment',
-    '@open-actions/one-creation'
-  ]
-  return packages.map((name) => {
+  // Every published integration package of the workspace: a new vendor is measured without editing this list.
+  const packages = integrationPackages().filter((integration) => integration.packageJson.private !== true)
+  return packages.map(({ dir: directory, packageJson: { name } }) => {
     const script = `
       const started = process.hrtime.bigint()
       const { Destination } = require('@segment/actions-core')
@@ -261,7 +255,6 @@ function coldStart(): { package: string; loadMs: number; constructMs: number; he
       encoding: 'utf8'
     })
     const result = JSON.parse(output) as { loadMs: number; constructMs: number; heapMb: number }
-    const directory = join(REPO_ROOT, 'packages', 'integrations', name.replace('@open-actions/', ''))
     const packed = JSON.parse(
       execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
         cwd: directory,
