@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
@@ -6,6 +6,9 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import * as events from '@open-actions/testing/events'
 import { main } from './cli'
 import { sampleConfig } from './sample-config'
+import { SqliteStore } from './store/sqlite-store'
+import { OpenActionsRuntime } from './runtime'
+import { loadConfig, registry } from './start'
 
 let stdout: string[]
 let stderr: string[]
@@ -34,7 +37,7 @@ function writeConfig(overrides: Record<string, unknown> = {}): string {
     file,
     JSON.stringify({
       ...sampleConfig,
-      deadLetterFile: join(directory, 'dead-letters.ndjson'),
+      stateDir: join(directory, 'state'),
       batching: { maxEvents: 100, maxBytes: 1048576, maxWaitMs: 10 },
       delivery: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
       ...overrides
@@ -104,7 +107,7 @@ describe('open-actions replay', () => {
       .map((line) => JSON.parse(line) as { line: number; reason: string })
     expect(rejected.map((entry) => [entry.line, entry.reason.split(':')[0]])).toStrictEqual([
       [11, 'not JSON'],
-      [12, 'not a Segment event']
+      [12, 'line 12 is not a Segment event']
     ])
     expect(existsSync(`${file}.progress.json`)).toBe(false)
   })
@@ -125,10 +128,9 @@ describe('open-actions replay', () => {
       delivered: 0,
       deadLettered: 2
     })
-    const letters = readFileSync(join(directory, 'dead-letters.ndjson'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { eventId: string; reason: string })
+    const store = new SqliteStore({ stateDir: join(directory, 'state') })
+    const letters = (await store.deadLetters({ limit: 10 })).deadLetters.reverse()
+    await store.close()
     expect(letters.map((letter) => letter.eventId)).toStrictEqual(['resume-3', 'resume-4'])
     expect(letters[0]?.reason).toMatch(/^Segment rejected the request \(HTTP 400\)/)
   })
@@ -136,5 +138,36 @@ describe('open-actions replay', () => {
   it('refuses an unknown instance', async () => {
     expect(await main(['replay', join(directory, 'x.ndjson'), '--instance', 'nope'])).toBe(2)
     expect(stderr.join('')).toContain('no destination instance "nope"')
+  })
+})
+
+describe('open-actions backup', () => {
+  it('copies the store while the runtime runs, into a store that opens with everything accepted', async () => {
+    const config = writeConfig({
+      sandbox: { faults: [{ host: 'api.segment.io', delayMs: 60_000 }] },
+      shutdownTimeoutMs: 100
+    })
+    const runtime = await OpenActionsRuntime.open({ resolved: loadConfig(config), registry, logWrite: () => undefined })
+    try {
+      await runtime.ingestEvents([events.trackEvent('Backed Up', {}, { messageId: 'backup-1' })])
+      const copy = join(directory, 'copy', 'state.db')
+      mkdirSync(join(directory, 'copy'))
+      expect(await main(['backup', copy, '--config', config])).toBe(0)
+      expect(stdout.join('')).toMatch(/state\.db → .*copy\/state\.db \(\d+ pages\)/)
+      const restored = new SqliteStore({ stateDir: join(directory, 'copy') })
+      const result = await restored.eventResult('backup-1')
+      await restored.close()
+      expect(result?.targets.map((target) => target.instance).sort()).toStrictEqual([
+        'insider',
+        'moengage',
+        'onesignal',
+        'segment',
+        'tray'
+      ])
+    } finally {
+      await runtime.close()
+    }
+    expect(await main(['backup'])).toBe(2)
+    expect(stderr.join('')).toContain('open-actions: backup needs a file to write the copy to')
   })
 })

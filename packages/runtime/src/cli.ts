@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { SegmentEvent } from '@segment/actions-core'
+import Database from 'better-sqlite3'
 import { ConfigError, resolveConfig } from './config'
+import { EventValidationError, validateEvent } from './ingest/validate-events'
 import type { LogLevel } from './logger'
 import { OpenActionsRuntime } from './runtime'
-import { DEFAULT_HOST, DEFAULT_PORT, loadConfig, registry, startRuntime } from './start'
+import { StateDirInUseError } from './store/state-dir'
+import { DEFAULT_HOST, DEFAULT_PORT, loadConfig, registry, StartError, startRuntime } from './start'
 
 const USAGE = `open-actions <command>
 
@@ -19,6 +22,8 @@ const USAGE = `open-actions <command>
            Deliver a file of Segment events to one destination instance, with progress; resumable.
   validate [<config.json>]
            Check a configuration and print every problem.
+  backup   <file> [--config <file>]
+           An online, consistent copy of the store (safe while the runtime runs).
 
 Environment: PORT, HOST, OPEN_ACTIONS_TOKEN (required when HOST is not loopback), LOG_LEVEL (debug|info|warn|error).`
 
@@ -57,7 +62,8 @@ function logLevel(): LogLevel {
 
 async function start(args: Arguments): Promise<void> {
   const resolved = loadConfig(flag(args, 'config'))
-  const port = Number(flag(args, 'port') ?? process.env.PORT ?? DEFAULT_PORT)
+  const portText = flag(args, 'port') ?? process.env.PORT ?? String(DEFAULT_PORT)
+  const port = /^\d+$/.test(portText) ? Number(portText) : Number.NaN
   const host = flag(args, 'host') ?? process.env.HOST ?? DEFAULT_HOST
   const started = await startRuntime({
     resolved,
@@ -75,45 +81,69 @@ async function start(args: Arguments): Promise<void> {
   process.stderr.write(
     `\nOpen Actions runtime on ${started.url} (${resolved.config.transport} mode). Web page: ${started.url}/\n\n`
   )
-  const stop = () => {
-    started.runtime.logger.info('stopping')
-    void started.stop().then(() => process.exit(0))
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) {
+      // A second signal: the operator wants out now. The store keeps whatever is unfinished.
+      process.exit(1)
+    }
+    stopping = true
+    started.runtime.logger.info('stopping', { signal })
+    void started.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`open-actions: stopping failed: ${(error as Error).message}\n`)
+        process.exit(1)
+      }
+    )
   }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
 }
 
-/** A runtime for one-off commands: its dead letters go to a temporary file unless the configuration names one. */
-function oneOffRuntime(configFile: string | undefined, overrides: { transport?: 'sandbox' } = {}): OpenActionsRuntime {
+/** A runtime for one-off commands, on a temporary state directory (removed afterwards). */
+async function oneOffRuntime(
+  configFile: string | undefined,
+  overrides: { transport?: 'sandbox' } = {}
+): Promise<{ runtime: OpenActionsRuntime; dispose(): Promise<void> }> {
   const base = loadConfig(configFile, overrides)
-  const deadLetterFile = configFile
-    ? base.config.deadLetterFile
-    : join(mkdtempSync(join(tmpdir(), 'open-actions-')), 'dead-letters.ndjson')
-  const resolved = resolveConfig({ ...base.config, deadLetterFile }, registry)
-  return new OpenActionsRuntime({
+  const stateDir = mkdtempSync(join(tmpdir(), 'open-actions-'))
+  const { deadLetterFile: _ignored, ...config } = base.config
+  const resolved = resolveConfig({ ...config, stateDir }, registry)
+  const runtime = await OpenActionsRuntime.open({
     resolved,
     registry,
     logLevel: 'error',
     logWrite: (line) => process.stderr.write(line)
   })
+  return {
+    runtime,
+    async dispose() {
+      await runtime.close()
+      rmSync(stateDir, { recursive: true, force: true })
+    }
+  }
 }
 
 async function send(args: Arguments): Promise<void> {
   const file = args.positional[1]
   if (!file) throw new UsageError('send needs an event file')
   const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'))
-  const events = (Array.isArray(parsed) ? parsed : [parsed]) as SegmentEvent[]
-  const runtime = oneOffRuntime(flag(args, 'config'), { transport: 'sandbox' })
+  const events = (Array.isArray(parsed) ? parsed : [parsed]).map((event, index) =>
+    validateEvent(event, `event ${index}`)
+  )
+  const { runtime, dispose } = await oneOffRuntime(flag(args, 'config'), { transport: 'sandbox' })
   try {
     const instance = flag(args, 'instance')
-    const results = await runtime.ingest(events)
-    await runtime.pipeline.flush()
+    const accepted = await runtime.ingestEvents(events)
+    await runtime.drain()
+    const results = await Promise.all(accepted.map(async (result) => (await runtime.result(result.eventId)) ?? result))
     const requests = runtime.recorder.list({ limit: 1000, ...(instance ? { instance } : {}) }).reverse()
     process.stdout.write(
       `${JSON.stringify({ results: instance ? results.map((result) => ({ ...result, targets: result.targets.filter((target) => target.instance === instance) })) : results, requests }, null, 2)}\n`
     )
   } finally {
-    await runtime.close()
+    await dispose()
   }
 }
 
@@ -141,13 +171,14 @@ async function replay(args: Arguments): Promise<void> {
       `no destination instance "${instanceId}" (instances: ${base.destinations.map((destination) => destination.id).join(', ')})`
     )
   }
-  const resolved = { ...base, destinations: base.destinations.filter((destination) => destination.id === instanceId) }
-  const runtime = new OpenActionsRuntime({
-    resolved,
+  // The whole configuration, so deliveries of other instances waiting in the same state directory keep theirs.
+  const runtime = await OpenActionsRuntime.open({
+    resolved: base,
     registry,
     logLevel: 'error',
     logWrite: (line) => process.stderr.write(line)
   })
+  const only = new Set([instanceId])
   const checkpointFile = `${file}.progress.json`
   const rejectedFile = `${file}.rejected.ndjson`
   const resumeFrom =
@@ -162,7 +193,8 @@ async function replay(args: Arguments): Promise<void> {
 
   const sendChunk = async () => {
     if (chunk.length === 0) return
-    const results = await runtime.ingest(chunk.splice(0))
+    const results = await runtime.ingest.events(chunk.splice(0), { instances: only })
+    // Committed to the store: from here a crash cannot lose these lines, so the checkpoint may move past them.
     summary.sent += results.length
     writeFileSync(checkpointFile, JSON.stringify({ line }))
     process.stderr.write(`\r${progressBar(line, total)}`)
@@ -187,15 +219,14 @@ async function replay(args: Arguments): Promise<void> {
           `${JSON.stringify({ line, reason: `not JSON: ${(error as Error).message}`, text: text.slice(0, 2000) })}\n`
         )
       }
-      if (
-        event !== undefined &&
-        (typeof event !== 'object' || event === null || typeof (event as { type?: unknown }).type !== 'string')
-      ) {
-        appendFileSync(
-          rejectedFile,
-          `${JSON.stringify({ line, reason: 'not a Segment event: an object with a string "type" is expected' })}\n`
-        )
-        event = undefined
+      if (event !== undefined) {
+        try {
+          event = validateEvent(event, `line ${line}`)
+        } catch (error) {
+          if (!(error instanceof EventValidationError)) throw error
+          appendFileSync(rejectedFile, `${JSON.stringify({ line, reason: error.message })}\n`)
+          event = undefined
+        }
       }
       if (event === undefined) {
         summary.invalid += 1
@@ -205,9 +236,9 @@ async function replay(args: Arguments): Promise<void> {
       if (chunk.length >= 100) await sendChunk()
     }
     await sendChunk()
-    await runtime.pipeline.drain()
-    summary.delivered = runtime.pipeline.totals.delivered
-    summary.deadLettered = runtime.pipeline.totals.deadLettered
+    await runtime.drain({ timeoutMs: Number.MAX_SAFE_INTEGER })
+    summary.delivered = runtime.totals.delivered
+    summary.deadLettered = runtime.totals.deadLettered
     rmSync(checkpointFile, { force: true })
   } finally {
     await runtime.close()
@@ -215,7 +246,7 @@ async function replay(args: Arguments): Promise<void> {
   const seconds = (Date.now() - started) / 1000
   process.stderr.write(`\r${progressBar(total, total)}\n`)
   process.stdout.write(
-    `${JSON.stringify({ ...summary, seconds: Number(seconds.toFixed(2)), eventsPerSecond: Math.round(summary.sent / Math.max(seconds, 0.001)), deadLetterFile: resolved.config.deadLetterFile, ...(summary.invalid > 0 ? { rejectedFile } : {}) }, null, 2)}\n`
+    `${JSON.stringify({ ...summary, seconds: Number(seconds.toFixed(2)), eventsPerSecond: Math.round(summary.sent / Math.max(seconds, 0.001)), stateDir: runtime.store.files.stateDir, ...(summary.invalid > 0 ? { rejectedFile } : {}) }, null, 2)}\n`
   )
 }
 
@@ -225,6 +256,22 @@ function validateCommand(args: Arguments): void {
   process.stdout.write(
     `${file ?? 'the embedded sample configuration'} is valid: ${resolved.destinations.length} destination instance(s) (${resolved.destinations.map((destination) => destination.id).join(', ')}), ${resolved.sources.length} source(s), ${resolved.config.transport} transport\n`
   )
+}
+
+/** An online copy through SQLite's backup API: a reader, so it works beside the running runtime. */
+async function backupCommand(args: Arguments): Promise<void> {
+  const file = args.positional[1]
+  if (!file) throw new UsageError('backup needs a file to write the copy to')
+  const { stateDir } = loadConfig(flag(args, 'config')).config
+  const database = join(stateDir, 'state.db')
+  if (!existsSync(database)) throw new UsageError(`no store at ${database}`)
+  const source = new Database(database, { readonly: true, fileMustExist: true })
+  try {
+    const { totalPages } = await source.backup(file)
+    process.stdout.write(`${database} → ${file} (${totalPages} pages)\n`)
+  } finally {
+    source.close()
+  }
 }
 
 class UsageError extends Error {}
@@ -237,17 +284,32 @@ export async function main(argv: readonly string[]): Promise<number> {
     else if (command === 'send') await send(args)
     else if (command === 'replay') await replay(args)
     else if (command === 'validate') validateCommand(args)
+    else if (command === 'backup') await backupCommand(args)
     else {
       process.stdout.write(`${USAGE}\n`)
       return command === undefined || command === 'help' || args.flags.has('help') ? 0 : 2
     }
     return 0
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n`)
+    if (error instanceof ConfigError && command === 'start') {
+      // A start that cannot run says why on one line.
+      process.stderr.write(`open-actions: Invalid configuration ${error.file}: ${error.problems.join('; ')}\n`)
       return 2
     }
-    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`)
+    if (
+      error instanceof ConfigError ||
+      error instanceof UsageError ||
+      error instanceof StartError ||
+      error instanceof StateDirInUseError ||
+      error instanceof EventValidationError
+    ) {
+      process.stderr.write(`open-actions: ${error.message}\n`)
+      return 2
+    }
+    // Unexpected: still one line for the operator; the stack only when asked for (LOG_LEVEL=debug).
+    process.stderr.write(
+      `open-actions: ${process.env.LOG_LEVEL === 'debug' ? ((error as Error).stack ?? String(error)) : ((error as Error).message ?? String(error))}\n`
+    )
     return 1
   }
 }

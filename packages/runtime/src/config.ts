@@ -61,16 +61,23 @@ export const configSchema = z.strictObject({
   sources: z.array(sourceInstanceSchema).default([]),
   delivery: z
     .strictObject({
-      maxAttempts: z.number().int().min(1).max(20).default(5),
+      /** An optional cap on attempts; without one, `retryForMs` alone decides when retrying ends. */
+      maxAttempts: z.number().int().min(1).max(10_000).optional(),
       baseDelayMs: z.number().int().min(1).default(250),
-      maxDelayMs: z.number().int().min(1).default(30_000),
+      maxDelayMs: z.number().int().min(1).default(300_000),
+      /** How long a delivery is retried after it was accepted (or replayed) before it is dead-lettered. */
+      retryForMs: z
+        .number()
+        .int()
+        .min(1)
+        .default(60 * 60 * 1000),
       /**
        * Sends in flight at once per destination instance; more wait their turn (before a request's timeout starts)
        * instead of queuing for a connection and timing out under load.
        */
       maxConcurrent: z.number().int().min(1).max(1024).default(64)
     })
-    .default({ maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 30_000, maxConcurrent: 64 }),
+    .prefault({}),
   batching: z
     .strictObject({
       maxEvents: z.number().int().min(1).max(10_000).default(100),
@@ -81,10 +88,48 @@ export const configSchema = z.strictObject({
         .default(1024 * 1024),
       maxWaitMs: z.number().int().min(1).default(1000)
     })
-    .default({ maxEvents: 100, maxBytes: 1024 * 1024, maxWaitMs: 1000 }),
-  /** The embedded dead-letter store: an append-only NDJSON file. */
-  deadLetterFile: z.string().min(1).default('.open-actions/dead-letters.ndjson'),
-  sandbox: z.strictObject({ faults: z.array(faultSchema).default([]) }).default({ faults: [] })
+    .prefault({}),
+  /** Where the embedded store keeps its state (created 0700, files 0600). One process per directory. */
+  stateDir: z.string().min(1).default('.open-actions'),
+  store: z
+    .strictObject({
+      /**
+       * `full` (default): each accepted request is fsynced before it is answered, so it survives a power cut.
+       * `normal`: written to the OS at once (survives a crash of the process) and to disk later.
+       */
+      sync: z.enum(['full', 'normal']).default('full')
+    })
+    .prefault({}),
+  /** Deliveries accepted and not yet delivered or dead-lettered, at most; past it, ingestion answers 503. */
+  maxBacklogEvents: z.number().int().min(1).default(1_000_000),
+  /** A repeated messageId within this window is accepted but not delivered again (24 h, as Segment's API). */
+  dedupeWindowMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(24 * 60 * 60 * 1000),
+  /** How long delivered results and dead letters are kept, and how many at most. */
+  retention: z
+    .strictObject({
+      deliveredMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(7 * 24 * 60 * 60 * 1000),
+      maxDelivered: z.number().int().min(0).default(1_000_000),
+      deadLettersMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(30 * 24 * 60 * 60 * 1000),
+      maxDeadLetters: z.number().int().min(0).default(1_000_000)
+    })
+    .prefault({}),
+  /** On SIGTERM: how long to finish requests and sends in flight; what is unfinished stays in the store. */
+  shutdownTimeoutMs: z.number().int().min(0).default(10_000),
+  /** A dead-letter file of an earlier release (NDJSON): imported into the store once, at start. */
+  deadLetterFile: z.string().min(1).optional(),
+  sandbox: z.strictObject({ faults: z.array(faultSchema).default([]) }).prefault({})
 })
 export type RuntimeConfig = z.output<typeof configSchema>
 export type RuntimeConfigInput = z.input<typeof configSchema>
@@ -119,7 +164,10 @@ export interface ResolvedConfig {
 export class ConfigError extends Error {
   readonly problems: readonly string[]
 
-  constructor(file: string, problems: readonly string[]) {
+  constructor(
+    readonly file: string,
+    problems: readonly string[]
+  ) {
     super(`Invalid configuration ${file}:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`)
     this.name = 'ConfigError'
     this.problems = problems

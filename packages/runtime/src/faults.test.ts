@@ -51,7 +51,7 @@ async function scenario(
       ...sampleConfig,
       // Sandbox: the vendor simulators answer on a real loopback socket, so every fault below happens on it.
       sandbox: { faults },
-      deadLetterFile: join(mkdtempSync(join(tmpdir(), 'open-actions-faults-')), 'dead-letters.ndjson'),
+      stateDir: join(mkdtempSync(join(tmpdir(), 'open-actions-faults-')), 'state'),
       delivery: {
         maxAttempts: MAX_ATTEMPTS,
         baseDelayMs: 10,
@@ -76,8 +76,9 @@ async function scenario(
       body: JSON.stringify(batch)
     })
     expect(response.status).toBe(202)
-    await started.runtime.pipeline.drain()
-    const targets = batch.flatMap((event) => started.runtime.pipeline.lookup(event.messageId ?? '')?.targets ?? [])
+    await started.runtime.drain()
+    const results = await Promise.all(batch.map((event) => started.runtime.result(event.messageId ?? '')))
+    const targets = results.flatMap((result) => result?.targets ?? [])
     const delivered = targets.filter((target) => target.status === 'delivered').length
     const deadLettered = targets.filter((target) => target.status === 'dead_lettered').length
     const seen = new Map<string, number>()

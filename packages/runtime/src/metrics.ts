@@ -8,6 +8,8 @@ function labelKey(labels: Labels): string {
     .join(',')
 }
 
+type GaugeReading = number | readonly { readonly labels: Labels; readonly value: number }[]
+
 interface Series {
   readonly help: string
   readonly type: 'counter' | 'gauge'
@@ -16,7 +18,7 @@ interface Series {
 
 export class Metrics {
   private readonly series = new Map<string, Series>()
-  private readonly gauges = new Map<string, () => number>()
+  private readonly gauges = new Map<string, () => GaugeReading>()
   /** Rendered label sets, by object: hot paths pass the same label objects, so each is rendered once. */
   private readonly renderedLabels = new WeakMap<Labels, string>()
 
@@ -44,8 +46,8 @@ export class Metrics {
     series.values.set(key, (series.values.get(key) ?? 0) + by)
   }
 
-  /** A gauge read when scraped. */
-  gauge(name: string, help: string, read: () => number): void {
+  /** A gauge read when scraped: one value, or one per label set. */
+  gauge(name: string, help: string, read: () => GaugeReading): void {
     this.ensure(name, help, 'gauge')
     this.gauges.set(name, read)
   }
@@ -59,7 +61,11 @@ export class Metrics {
     for (const [name, series] of this.series) {
       lines.push(`# HELP ${name} ${series.help}`, `# TYPE ${name} ${series.type}`)
       const read = this.gauges.get(name)
-      if (read) lines.push(`${name} ${read()}`)
+      if (read) {
+        const reading = read()
+        if (typeof reading === 'number') lines.push(`${name} ${reading}`)
+        else for (const { labels, value } of reading) lines.push(`${name}{${labelKey(labels)}} ${value}`)
+      }
       for (const [key, value] of series.values) lines.push(key === '' ? `${name} ${value}` : `${name}{${key}} ${value}`)
     }
     return `${lines.join('\n')}\n`

@@ -18,17 +18,23 @@ export const SAMPLE_SECRETS = [
   'sandbox-one-creation-token'
 ]
 
-/** A runtime on a free loopback port with the sample configuration, fast retries and its own dead-letter file. */
+/** A fresh state directory under the system's temporary directory. */
+export function temporaryStateDir(prefix = 'open-actions-test-'): string {
+  return join(mkdtempSync(join(tmpdir(), prefix)), 'state')
+}
+
+/** A runtime on a free loopback port with the sample configuration, fast retries and its own state directory. */
 export async function startTestRuntime(
   overrides: Partial<RuntimeConfigInput> = {}
 ): Promise<StartedRuntime & { logs: string[] }> {
-  const deadLetterFile = join(mkdtempSync(join(tmpdir(), 'open-actions-test-')), 'dead-letters.ndjson')
   const resolved = resolveConfig(
     {
       ...sampleConfig,
-      deadLetterFile,
+      stateDir: temporaryStateDir(),
       delivery: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 50 },
       batching: { maxEvents: 100, maxBytes: 1024 * 1024, maxWaitMs: 20 },
+      // Tests that hold vendors answering for a minute stop at once; what is unfinished stays in the store.
+      shutdownTimeoutMs: 200,
       ...overrides
     },
     registry

@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from '@jest/globals'
 // The factories alone: the package index loads nock, which patches http.ClientRequest and would bypass the runtime's agents.
 import * as events from '@open-actions/testing/events'
-import type { EventResult } from './results'
+import type { EventResult } from './store/results'
 import type { DeliveryRecord } from './transport/recorder'
-import { getJson, postJson, SAMPLE_SECRETS, startTestRuntime } from './runtime-harness.test-helpers'
+import { getJson, postJson, SAMPLE_SECRETS, startTestRuntime, temporaryStateDir } from './runtime-harness.test-helpers'
+import { sampleConfig } from './sample-config'
 import type { OpenActionsRuntime } from './runtime'
 import { createRuntimeServer } from './server'
 import type { StartedRuntime } from './start'
@@ -28,7 +30,7 @@ function expectNoSecrets(text: string): void {
 }
 
 async function settle(runtime: OpenActionsRuntime): Promise<void> {
-  await runtime.pipeline.drain()
+  await runtime.drain()
 }
 
 describe('the runtime over HTTP, sample configuration, sandbox', () => {
@@ -127,15 +129,16 @@ describe('the runtime over HTTP, sample configuration, sandbox', () => {
       'OneSignal rejected the request (HTTP 400): tags must be a flat object'
     )
     expect(letters.find((letter) => letter.instance === 'insider')?.reason).toMatch(/^gave up after 4 attempts: /)
-    const file = readFileSync(runtime.config.config.deadLetterFile, 'utf8').trim().split('\n')
-    expect(file).toHaveLength(2)
+    expect(await postJson(`${url}/v1/dead-letters/replay`, { ids: letters[0]?.id })).toMatchObject({
+      status: 400,
+      body: { error: 'invalid request' }
+    })
 
     await fetch(`${url}/v1/sandbox/faults`, { method: 'DELETE' })
     const replay = await postJson(`${url}/v1/dead-letters/replay`, {})
-    expect(replay.status).toBe(202)
+    expect(replay).toStrictEqual({ status: 202, body: { replayed: 2, notReplayable: 0, notFound: [] } })
     await settle(runtime)
     expect(((await getJson(`${url}/v1/dead-letters`)).body as { deadLetters: unknown[] }).deadLetters).toStrictEqual([])
-    expect(readFileSync(runtime.config.config.deadLetterFile, 'utf8').trim().split('\n')).toHaveLength(4)
     const result = (await getJson(`${url}/v1/events/e2e-dead-1`)).body as EventResult
     expect(result.targets.every((target) => target.status === 'delivered')).toBe(true)
   })
@@ -157,7 +160,7 @@ describe('the runtime over HTTP, sample configuration, sandbox', () => {
   })
 
   it('serves the OneSignal and One Creation sources into Segment', async () => {
-    const { url } = await start()
+    const { url, runtime } = await start()
     const pushSent = {
       event: { kind: 'message.push.clicked', id: 'evt-1', timestamp: '2024-05-01T12:00:00.000Z' },
       message: { id: 'msg-1', name: 'Spring sale', type: 'push' },
@@ -165,9 +168,18 @@ describe('the runtime over HTTP, sample configuration, sandbox', () => {
       user: { external_id: 'user-1234' }
     }
     const onesignal = await postJson(`${url}/v1/sources/onesignal`, pushSent)
-    expect(onesignal).toStrictEqual({
+    expect(onesignal).toMatchObject({
       status: 202,
-      body: { source: 'onesignal', messages: 1, outcomes: [{ ok: true }] }
+      body: {
+        source: 'onesignal',
+        messages: 1,
+        results: [
+          {
+            eventId: 'onesignal-evt-1',
+            targets: [{ instance: 'source:onesignal', action: 'deliverToSegment', status: 'queued', attempts: 0 }]
+          }
+        ]
+      }
     })
     const oneCreation = await postJson(`${url}/v1/sources/one-creation`, {
       type: 'submitted',
@@ -177,10 +189,10 @@ describe('the runtime over HTTP, sample configuration, sandbox', () => {
       response_at: '2024-05-01T12:00:00.000Z',
       answers: { 'Favourite Colour?': 'green' }
     })
-    expect(oneCreation).toStrictEqual({
-      status: 202,
-      body: { source: 'one-creation', messages: 2, outcomes: [{ ok: true }, { ok: true }] }
-    })
+    expect(oneCreation).toMatchObject({ status: 202, body: { source: 'one-creation', messages: 2 } })
+    await settle(runtime)
+    const sourceResult = (await getJson(`${url}/v1/events/onesignal-evt-1`)).body as EventResult
+    expect(sourceResult.targets).toMatchObject([{ instance: 'source:onesignal', status: 'delivered', attempts: 1 }])
     const deliveries = (
       (await getJson(`${url}/v1/deliveries?instance=source:onesignal`)).body as { deliveries: DeliveryRecord[] }
     ).deliveries
@@ -294,5 +306,190 @@ describe('the runtime over HTTP, sample configuration, sandbox', () => {
     } finally {
       await new Promise((resolve) => guarded.close(resolve))
     }
+  })
+})
+
+describe('accept = commit', () => {
+  it('answers 202 once committed, with every target queued, before any vendor is called', async () => {
+    const { url, runtime } = await start()
+    for (const host of [
+      'unification.useinsider.com',
+      'api-01.moengage.com',
+      'api.onesignal.com',
+      'api.segment.io',
+      '*.trayapp.io'
+    ])
+      await postJson(`${url}/v1/sandbox/faults`, { host, delayMs: 60_000 })
+    const started = Date.now()
+    const accepted = await postJson(`${url}/v1/events`, [
+      events.identifyEvent({ messageId: 'commit-1' }),
+      events.trackEvent('Committed', {}, { messageId: 'commit-2' })
+    ])
+    expect(Date.now() - started).toBeLessThan(30_000)
+    expect(accepted.status).toBe(202)
+    const results = (accepted.body as { results: EventResult[] }).results
+    expect(results.map((result) => result.eventId)).toStrictEqual(['commit-1', 'commit-2'])
+    expect(results.flatMap((result) => result.targets.map((target) => [target.status, target.attempts]))).toStrictEqual(
+      Array.from({ length: 10 }, () => ['queued', 0])
+    )
+    // The same shape as a look-up.
+    expect(((await getJson(`${url}/v1/events/commit-2`)).body as EventResult).targets).toHaveLength(5)
+    // No vendor has answered anything yet: the answer did not wait for them.
+    expect((await runtime.transport.ready).accepted).toStrictEqual([])
+  })
+
+  it('validates the whole request first: one bad event (too deep, too big, wrong type) and nothing of it is kept', async () => {
+    const { url, runtime } = await start()
+    // 10,000 levels: written as text, since JSON.stringify itself cannot go that deep.
+    const deep = `${'{"nested":'.repeat(10_000)}"bottom"${'}'.repeat(10_000)}`
+    const refused = await postJson(
+      `${url}/v1/events`,
+      `[${JSON.stringify(events.identifyEvent({ messageId: 'valid-beside-deep' }))},{"type":"track","event":"Deep","properties":${deep}}]`
+    )
+    expect(refused.status).toBe(400)
+    expect((refused.body as { error: string }).error).toMatch(
+      /^event 1: properties\.nested\.nested.*\.nested is nested more than 64 levels deep$/
+    )
+    const tooBig = await postJson(`${url}/v1/events`, [
+      events.identifyEvent({ messageId: 'valid-beside-big' }),
+      events.trackEvent('Big', { blob: 'x'.repeat(40_000) })
+    ])
+    expect(tooBig).toMatchObject({
+      status: 413,
+      body: { error: expect.stringMatching(/^event 1 is \d+ bytes; at most 32768 bytes per event$/) }
+    })
+    const badType = await postJson(`${url}/v1/events`, { type: 'purchase', userId: 'u' })
+    expect(badType).toMatchObject({
+      status: 400,
+      body: { error: 'event 0: type "purchase" is not one of identify, track, page, screen, group, alias' }
+    })
+    expect((await getJson(`${url}/v1/events/valid-beside-deep`)).status).toBe(404)
+    expect((await getJson(`${url}/v1/events/valid-beside-big`)).status).toBe(404)
+    expect(runtime.store.backlog).toBe(0)
+  })
+
+  it('accepts a repeated messageId but delivers it once (dedupe window)', async () => {
+    const { url, runtime } = await start()
+    const event = events.trackEvent('Deduplicated', {}, { messageId: 'dedupe-1' })
+    expect((await postJson(`${url}/v1/events`, event)).status).toBe(202)
+    const again = await postJson(`${url}/v1/events`, event)
+    expect(again).toMatchObject({ status: 202, body: { results: [{ eventId: 'dedupe-1', duplicate: true }] } })
+    await settle(runtime)
+    expect(runtime.recorder.list({ instance: 'segment', eventId: 'dedupe-1' })).toHaveLength(1)
+    expect(runtime.recorder.list({ instance: 'tray', eventId: 'dedupe-1' })).toHaveLength(2)
+  })
+
+  it('refuses with 503 and Retry-After past maxBacklogEvents, never with unbounded memory', async () => {
+    const { url } = await start({ maxBacklogEvents: 12 })
+    await postJson(`${url}/v1/sandbox/faults`, { host: 'api.onesignal.com', delayMs: 60_000 })
+    expect(
+      (
+        await postJson(`${url}/v1/events`, [
+          events.identifyEvent({ messageId: 'full-1' }),
+          events.identifyEvent({ messageId: 'full-2' })
+        ])
+      ).status
+    ).toBe(202)
+    const response = await fetch(`${url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(events.identifyEvent({ messageId: 'full-3' }))
+    })
+    expect(response.status).toBe(503)
+    expect(response.headers.get('retry-after')).toBe('5')
+    expect(await response.json()).toStrictEqual({
+      error: 'the delivery backlog is full (10 of at most 12 pending deliveries, maxBacklogEvents); retry later'
+    })
+    await fetch(`${url}/v1/sandbox/faults`, { method: 'DELETE' })
+  })
+
+  it('pages and filters dead letters, reports them per instance in metrics, and refuses a malformed replay', async () => {
+    const { url, runtime } = await start()
+    await postJson(`${url}/v1/sandbox/faults`, { host: 'api.segment.io', status: 400, body: { message: 'nope' } })
+    await postJson(
+      `${url}/v1/events`,
+      Array.from({ length: 5 }, (_, index) => events.trackEvent('Refused', {}, { messageId: `letter-${index}` }))
+    )
+    await settle(runtime)
+    const first = (await getJson(`${url}/v1/dead-letters?limit=2&instance=segment`)).body as {
+      deadLetters: { eventId: string }[]
+      nextCursor: string
+    }
+    expect(first.deadLetters.map((letter) => letter.eventId)).toStrictEqual(['letter-4', 'letter-3'])
+    const second = (await getJson(`${url}/v1/dead-letters?limit=2&instance=segment&cursor=${first.nextCursor}`))
+      .body as {
+      deadLetters: { eventId: string }[]
+    }
+    expect(second.deadLetters.map((letter) => letter.eventId)).toStrictEqual(['letter-2', 'letter-1'])
+    expect(
+      ((await getJson(`${url}/v1/dead-letters?reason=nope&limit=100`)).body as { deadLetters: unknown[] }).deadLetters
+    ).toHaveLength(5)
+    expect(
+      ((await getJson(`${url}/v1/dead-letters?instance=tray`)).body as { deadLetters: unknown[] }).deadLetters
+    ).toHaveLength(0)
+    expect((await getJson(`${url}/v1/dead-letters?limit=0`)).status).toBe(400)
+    expect((await getJson(`${url}/v1/dead-letters?colour=red`)).status).toBe(400)
+    expect(await postJson(`${url}/v1/dead-letters/replay`, { ids: 'letter-1' })).toMatchObject({ status: 400 })
+    const metrics = await (await fetch(`${url}/metrics`)).text()
+    expect(metrics).toMatch(/^open_actions_dead_letters\{instance="segment"\} 5$/m)
+    expect(metrics).toMatch(/^open_actions_backlog_deliveries 0$/m)
+    expect(metrics).toMatch(/^open_actions_oldest_pending_age_seconds 0$/m)
+    expect((await getJson(`${url}/health`)).body).toMatchObject({
+      status: 'ok',
+      backlog: 0,
+      deadLetters: 5,
+      store: { kind: 'sqlite', ok: true }
+    })
+  })
+})
+
+describe('across restarts (same state directory)', () => {
+  it('imports an earlier release’s dead-letter file once, and dead-letters deliveries of instances no longer configured', async () => {
+    const stateDir = temporaryStateDir()
+    mkdirSync(stateDir, { recursive: true })
+    const letter = {
+      kind: 'dead-letter',
+      id: '0b5c3a8e-0000-4000-8000-000000000001',
+      // Within the dead letters' retention (30 days), or the first prune would remove it.
+      at: new Date(Date.now() - 24 * 60 * 60 * 1000).toISOString(),
+      instance: 'segment',
+      partnerAction: 'sendTrack',
+      subscription: 'Send Track',
+      eventId: 'from-file-1',
+      event: events.trackEvent('From File', {}, { messageId: 'from-file-1' }),
+      status: 400,
+      reason: 'Segment rejected the request (HTTP 400)',
+      attempts: 1
+    }
+    writeFileSync(
+      join(stateDir, 'dead-letters.ndjson'),
+      `${JSON.stringify(letter)}\n${JSON.stringify({ ...letter, id: 'replayed-one' })}\n${JSON.stringify({ kind: 'replayed', id: 'replayed-one', at: letter.at })}\n{"torn`
+    )
+    const first = await start({ stateDir })
+    const listed = (await getJson(`${first.url}/v1/dead-letters`)).body as {
+      deadLetters: { id: string; integration: string }[]
+    }
+    expect(listed.deadLetters.map((entry) => [entry.id, entry.integration])).toStrictEqual([[letter.id, 'segment']])
+    await postJson(`${first.url}/v1/sandbox/faults`, { host: 'api.segment.io', delayMs: 60_000 })
+    await postJson(`${first.url}/v1/events`, events.trackEvent('Orphaned', {}, { messageId: 'orphan-1' }))
+    await running?.stop()
+    running = undefined
+    // The segment instance is gone from the new configuration: its pending delivery is dead-lettered, not dropped.
+    const second = await start({
+      stateDir,
+      destinations: (sampleConfig.destinations ?? []).filter((destination) => destination.id !== 'segment')
+    })
+    const letters = (await getJson(`${second.url}/v1/dead-letters`)).body as {
+      deadLetters: { eventId: string; reason: string }[]
+    }
+    expect(letters.deadLetters.map((entry) => [entry.eventId, entry.reason])).toStrictEqual([
+      [
+        'orphan-1',
+        'not delivered: the configuration no longer has instance "segment" with action "sendTrack" (subscription "Send Track")'
+      ],
+      ['from-file-1', 'Segment rejected the request (HTTP 400)']
+    ])
+    const replay = await postJson(`${second.url}/v1/dead-letters/replay`, {})
+    expect(replay.body).toStrictEqual({ replayed: 0, notReplayable: 2, notFound: [] })
   })
 })

@@ -1,18 +1,25 @@
+import { join } from 'node:path'
 import type { SegmentEvent } from '@segment/actions-core'
 import { createRedactor, type Redactor } from '@open-actions/core'
-import { deliverSourcePayload } from '@open-actions/segment'
 import { configSecrets, type ResolvedConfig } from './config'
-import { DeadLetterStore } from './dead-letters'
+import type { AttemptOutcome } from './delivery/retry-policy'
+import { type SettledAttempt, Workers } from './delivery/workers'
+import { execute } from './executor'
+import { Ingest, type SourceAcceptance } from './ingest/ingest'
 import { createLogger, type Logger, type LogLevel } from './logger'
 import { Metrics } from './metrics'
-import { Pipeline } from './pipeline'
 import type { Registry } from './registry'
 import { createSimulators } from './simulators'
 import { Stats } from './stats'
+import { importDeadLetterFile } from './store/import-dead-letter-file'
+import { type EventResult, targetKey } from './store/results'
+import { SqliteStore } from './store/sqlite-store'
+import type { DeadLetterPage, DeadLetterQuery, DeadLetterSelection, ReplayReport, Retention } from './store/store'
+import { buildLanes, type Lane } from './targets'
 import { runTest, type TestReport } from './tester'
 import { FaultBook } from './transport/faults'
 import { installTransport, type Transport } from './transport/interceptor'
-import { DeliveryRecorder, requestContext } from './transport/recorder'
+import { DeliveryRecorder } from './transport/recorder'
 
 export interface RuntimeOptions {
   readonly resolved: ResolvedConfig
@@ -23,26 +30,42 @@ export interface RuntimeOptions {
   readonly random?: () => number
 }
 
-export interface SourceResult {
-  readonly source: string
-  readonly messages: number
-  readonly outcomes: readonly { readonly ok: boolean; readonly status?: number; readonly message?: string }[]
+export interface RuntimeHealth {
+  readonly status: 'ok' | 'degraded'
+  readonly transport: 'sandbox' | 'live'
+  readonly store: { readonly kind: string; readonly ok: boolean; readonly error?: string; readonly since?: string }
+  readonly backlog: number
+  readonly oldestPendingAgeSeconds: number | null
+  readonly deadLetters: number
+  readonly uptimeSeconds: number
 }
 
-/** Everything one running instance holds: the pipeline, the transport, and what the HTTP API and page show. */
+const PRUNE_EVERY_MS = 60_000
+
+/**
+ * Everything one running instance holds, wired along the data path: ingest (validate, match, commit) → store
+ * (SQLite under stateDir) → workers (per-lane loops: concurrency, batching, retries) → executor (actions-core) →
+ * transport (sandbox simulators or live), and what the HTTP API and page show.
+ */
 export class OpenActionsRuntime {
   readonly metrics = new Metrics()
   readonly stats = new Stats()
   readonly recorder = new DeliveryRecorder()
   readonly faults: FaultBook
-  readonly deadLetters: DeadLetterStore
   readonly redactor: Redactor
   readonly logger: Logger
-  readonly pipeline: Pipeline
+  readonly store: SqliteStore
+  readonly lanes: ReadonlyMap<string, Lane>
+  readonly workers: Workers
+  readonly ingest: Ingest
   readonly transport: Transport
   readonly startedAt = Date.now()
+  /** Outcomes since start: what `replay` and the soak report. */
+  readonly totals = { delivered: 0, deadLettered: 0, retries: 0 }
+  private pruneTimer: NodeJS.Timeout | undefined
+  private closing: Promise<void> | undefined
 
-  constructor(private readonly options: RuntimeOptions) {
+  private constructor(private readonly options: RuntimeOptions) {
     const { resolved } = options
     this.redactor = createRedactor(configSecrets(resolved))
     this.logger = createLogger({
@@ -50,24 +73,93 @@ export class OpenActionsRuntime {
       redactor: this.redactor,
       ...(options.logWrite ? { write: options.logWrite } : {})
     })
-    this.faults = new FaultBook(resolved.config.sandbox.faults)
-    this.deadLetters = new DeadLetterStore(resolved.config.deadLetterFile)
-    this.transport = installTransport({
-      mode: resolved.config.transport,
-      recorder: this.recorder,
-      redactor: () => this.redactor,
-      simulators: createSimulators(),
-      faults: this.faults,
-      metrics: this.metrics
+    this.store = new SqliteStore({
+      stateDir: resolved.config.stateDir,
+      sync: resolved.config.store.sync,
+      onHealthChange: (health) => {
+        if (health.ok) this.logger.info('the store writes again')
+        else
+          this.logger.error('the store cannot write; accepting is refused and settlements are kept until it can', {
+            error: health.error
+          })
+      }
     })
-    this.pipeline = new Pipeline(resolved, {
-      deadLetters: this.deadLetters,
-      metrics: this.metrics,
-      logger: this.logger,
-      stats: this.stats,
-      redactor: () => this.redactor,
-      ...(options.random ? { random: options.random } : {})
-    })
+    try {
+      this.faults = new FaultBook(resolved.config.sandbox.faults)
+      this.lanes = buildLanes(resolved)
+      const config = resolved.config
+      this.workers = new Workers({
+        store: this.store,
+        lanes: this.lanes,
+        retry: {
+          baseDelayMs: config.delivery.baseDelayMs,
+          maxDelayMs: config.delivery.maxDelayMs,
+          retryForMs: config.delivery.retryForMs,
+          maxAttempts: config.delivery.maxAttempts
+        },
+        batching: config.batching,
+        execute: (lane, target, claims) =>
+          execute(lane, target, claims).then((outcomes) => outcomes.map((outcome) => this.redactOutcome(outcome))),
+        logger: this.logger,
+        onSettled: (attempt) => this.recordSettled(attempt),
+        ...(options.random ? { random: options.random } : {})
+      })
+      this.ingest = new Ingest({
+        resolved,
+        lanes: this.lanes,
+        store: this.store,
+        metrics: this.metrics,
+        stats: this.stats,
+        notify: (laneId) => this.workers.notify(laneId)
+      })
+      this.transport = installTransport({
+        mode: config.transport,
+        recorder: this.recorder,
+        redactor: () => this.redactor,
+        simulators: createSimulators(),
+        faults: this.faults,
+        metrics: this.metrics
+      })
+    } catch (error) {
+      void this.store.close()
+      throw error
+    }
+    this.registerGauges()
+  }
+
+  /**
+   * Opens the store (locking `stateDir`), imports an earlier release's dead-letter file once, resumes what a stopped
+   * or crashed process left (in-flight deliveries are due again at once; deliveries of instances no longer configured
+   * are dead-lettered with that reason) and starts the workers.
+   */
+  static async open(options: RuntimeOptions): Promise<OpenActionsRuntime> {
+    const runtime = new OpenActionsRuntime(options)
+    try {
+      await runtime.start()
+    } catch (error) {
+      await runtime.close()
+      throw error
+    }
+    return runtime
+  }
+
+  private async start(): Promise<void> {
+    const { config } = this.options.resolved
+    const legacyFile = config.deadLetterFile ?? join(this.store.files.stateDir, 'dead-letters.ndjson')
+    const imported = await importDeadLetterFile(this.store, legacyFile, (instance) => this.integrationOf(instance))
+    if (imported > 0) this.logger.info('dead letters imported from a file', { file: legacyFile, imported })
+    const now = Date.now()
+    const resumed = await this.store.resume(
+      (target) => this.lanes.get(target.instance)?.targets.has(targetKey(target)) === true,
+      now
+    )
+    if (resumed.resumed > 0 || resumed.orphaned > 0)
+      this.logger.info('resumed deliveries left by the previous process', resumed)
+    await this.transport.ready
+    this.workers.start()
+    await this.prune()
+    this.pruneTimer = setInterval(() => void this.prune(), PRUNE_EVERY_MS)
+    this.pruneTimer.unref()
   }
 
   get config(): ResolvedConfig {
@@ -78,46 +170,188 @@ export class OpenActionsRuntime {
     return this.options.registry
   }
 
-  ingest(events: readonly SegmentEvent[]) {
-    return this.pipeline.ingest(events)
+  get retention(): Retention {
+    const { config } = this.options.resolved
+    return { ...config.retention, dedupeWindowMs: config.dedupeWindowMs }
   }
 
-  /**
-   * An inbound webhook: validated, mapped and sent to Segment. A failure is answered to the caller (who retries,
-   * as webhook senders do) with the reason, and logged; nothing is dropped silently.
-   */
-  async receive(sourceId: string, payload: unknown): Promise<SourceResult> {
-    const instance = this.config.sources.find((source) => source.id === sourceId)
-    if (!instance)
-      throw new UnknownSourceError(
-        sourceId,
-        this.config.sources.map((source) => source.id)
-      )
-    this.metrics.increment('open_actions_source_payloads_total', 'Inbound source payloads.', { source: sourceId })
-    const delivery = await requestContext.run({ instance: `source:${sourceId}`, action: 'deliverToSegment' }, () =>
-      deliverSourcePayload(instance.source, payload, instance.settings)
-    )
-    const outcomes = delivery.outcomes.map((outcome) =>
-      outcome.ok ? { ok: true } : { ok: false, status: outcome.status, message: this.redactor.text(outcome.message) }
-    )
-    const failed = outcomes.filter((outcome) => !outcome.ok).length
-    if (failed > 0) this.logger.error('source messages failed', { source: sourceId, failed, outcomes })
-    return { source: sourceId, messages: delivery.messages.length, outcomes }
+  /** Commits events for delivery; resolves once they are durable, with each event's targets queued. */
+  ingestEvents(events: readonly SegmentEvent[]): Promise<EventResult[]> {
+    return this.ingest.events(events)
+  }
+
+  /** An inbound webhook: validated, mapped to Segment messages and committed for delivery into Segment. */
+  receive(sourceId: string, payload: unknown): Promise<SourceAcceptance> {
+    return this.ingest.source(sourceId, payload)
+  }
+
+  result(eventId: string): Promise<EventResult | undefined> {
+    return this.store.eventResult(eventId)
+  }
+
+  async deadLetters(query: DeadLetterQuery): Promise<DeadLetterPage> {
+    return this.redactor.value(await this.store.deadLetters(query))
+  }
+
+  /** Makes dead letters deliverable again (durably), then lets the workers deliver them in the background. */
+  async replay(selection: DeadLetterSelection): Promise<ReplayReport> {
+    const report = await this.store.replay(selection, {
+      now: Date.now(),
+      isReplayable: (target) => this.lanes.get(target.instance)?.targets.has(targetKey(target)) === true
+    })
+    for (const lane of this.lanes.keys()) this.workers.notify(lane)
+    this.logger.info('dead letters replayed', { ...report, notFound: report.notFound.length })
+    return report
+  }
+
+  async health(): Promise<RuntimeHealth> {
+    const counts = await this.store.counts()
+    const { health } = this.store
+    return {
+      status: health.ok ? 'ok' : 'degraded',
+      transport: this.config.config.transport,
+      store: { kind: this.store.kind, ...health },
+      backlog: counts.backlog,
+      oldestPendingAgeSeconds:
+        counts.oldestPendingAt === undefined
+          ? null
+          : Math.max(0, Math.round((Date.now() - counts.oldestPendingAt) / 1000)),
+      deadLetters: counts.deadLetters,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000)
+    }
   }
 
   test(input: unknown): Promise<TestReport> {
     return runTest(input, this.registry, this.redactor)
   }
 
-  async close(): Promise<void> {
-    await this.pipeline.close()
-    await this.transport.dispose()
+  /** Waits until every accepted delivery is delivered or dead-lettered (tests, `send`, `replay`). */
+  async drain(options: { readonly timeoutMs?: number; readonly instance?: string } = {}): Promise<void> {
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000)
+    for (;;) {
+      await this.store.flushSettlements()
+      if (this.store.backlog === 0 && this.workers.held === 0) return
+      if (Date.now() > deadline)
+        throw new Error(`deliveries still pending after ${options.timeoutMs ?? 120_000} ms: ${this.store.backlog}`)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
   }
-}
 
-export class UnknownSourceError extends Error {
-  constructor(id: string, known: readonly string[]) {
-    super(`no source "${id}" is configured (configured: ${known.join(', ') || 'none'})`)
-    this.name = 'UnknownSourceError'
+  /**
+   * Stops the workers (sends waiting in batches go now; sends in flight get until `shutdownTimeoutMs`), writes what
+   * is settled, and closes the store. Anything unfinished stays in the store for the next start.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.pruneTimer) clearInterval(this.pruneTimer)
+      const deadline = Date.now() + this.config.config.shutdownTimeoutMs
+      await this.workers.stop(deadline)
+      await this.store.close()
+      await this.transport.dispose()
+    })()
+    return this.closing
+  }
+
+  private integrationOf(instance: string): string {
+    return (
+      this.config.destinations.find((destination) => destination.id === instance)?.integration ??
+      this.config.sources.find((source) => `source:${source.id}` === instance)?.integration ??
+      'unknown'
+    )
+  }
+
+  private async prune(): Promise<void> {
+    try {
+      const report = await this.store.prune(this.retention, Date.now())
+      if (Object.values(report).some((count) => count > 0)) this.logger.debug('store pruned', { ...report })
+    } catch (error) {
+      this.logger.error('pruning the store failed', { error: (error as Error).message })
+    }
+  }
+
+  private redactOutcome(outcome: AttemptOutcome): AttemptOutcome {
+    return outcome.ok
+      ? { ...outcome, detail: this.redactor.value(outcome.detail) }
+      : { ...outcome, message: this.redactor.text(outcome.message) }
+  }
+
+  private recordSettled({ claim, settlement, outcome }: SettledAttempt): void {
+    const { metrics, stats, logger } = this
+    const labels = { instance: claim.target.instance, action: claim.target.action }
+    const context = {
+      ...labels,
+      eventId: claim.eventId,
+      attempt: claim.attempt,
+      status: outcome.ok ? outcome.status : outcome.status
+    }
+    if (settlement.outcome === 'delivered') {
+      this.totals.delivered += 1
+      metrics.increment('open_actions_deliveries_total', 'Deliveries by outcome.', { ...labels, outcome: 'delivered' })
+      stats.record('delivered')
+      return
+    }
+    stats.record('errors')
+    if (settlement.outcome === 'retry') {
+      this.totals.retries += 1
+      metrics.increment('open_actions_retries_total', 'Delivery attempts scheduled again.', labels)
+      logger.warn('delivery failed; retrying', {
+        ...context,
+        delayMs: settlement.at - Date.now(),
+        reason: settlement.reason
+      })
+      return
+    }
+    this.totals.deadLettered += 1
+    metrics.increment('open_actions_deliveries_total', 'Deliveries by outcome.', {
+      ...labels,
+      outcome: 'dead_lettered'
+    })
+    logger.error('delivery dead-lettered', { ...context, reason: settlement.reason })
+  }
+
+  private registerGauges(): void {
+    const { metrics } = this
+    metrics.gauge(
+      'open_actions_backlog_deliveries',
+      'Deliveries accepted and not yet delivered or dead-lettered.',
+      () => this.store.backlog
+    )
+    metrics.gauge(
+      'open_actions_deliveries_waiting',
+      'Sends waiting for a free slot of their instance.',
+      () => this.workers.waiting
+    )
+    metrics.gauge('open_actions_deliveries_sending', 'Sends in flight.', () => this.workers.sending)
+    metrics.gauge('open_actions_store_healthy', '1 while the store can write, 0 while writes fail.', () =>
+      this.store.health.ok ? 1 : 0
+    )
+    metrics.gauge(
+      'open_actions_oldest_pending_age_seconds',
+      'Age of the oldest delivery not yet delivered or dead-lettered.',
+      () => this.gaugeCache.oldestPendingAgeSeconds
+    )
+    metrics.gauge('open_actions_dead_letters', 'Dead letters not yet replayed, per instance.', () =>
+      Object.entries(this.gaugeCache.deadLettersByInstance).map(([instance, value]) => ({
+        labels: { instance },
+        value
+      }))
+    )
+  }
+
+  /** Gauges read by a synchronous scrape; refreshed before each render. */
+  private gaugeCache: { oldestPendingAgeSeconds: number; deadLettersByInstance: Readonly<Record<string, number>> } = {
+    oldestPendingAgeSeconds: 0,
+    deadLettersByInstance: {}
+  }
+
+  /** The Prometheus text, with every gauge current and every secret redacted. */
+  async renderMetrics(): Promise<string> {
+    const counts = await this.store.counts()
+    this.gaugeCache = {
+      oldestPendingAgeSeconds:
+        counts.oldestPendingAt === undefined ? 0 : Math.max(0, (Date.now() - counts.oldestPendingAt) / 1000),
+      deadLettersByInstance: counts.deadLettersByInstance
+    }
+    return this.redactor.text(this.metrics.render())
   }
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 // The factories alone: the package index loads nock, which patches http.ClientRequest and would bypass the runtime's agents.
 import * as events from '@open-actions/testing/events'
@@ -32,7 +32,7 @@ const logs: string[] = []
 beforeAll(async () => {
   const resolved = resolveConfig(
     {
-      deadLetterFile: join(mkdtempSync(join(tmpdir(), 'open-actions-secrets-')), 'dead-letters.ndjson'),
+      stateDir: join(mkdtempSync(join(tmpdir(), 'open-actions-secrets-')), 'state'),
       delivery: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
       batching: { maxEvents: 50, maxBytes: 1048576, maxWaitMs: 10 },
       destinations: [
@@ -104,7 +104,7 @@ beforeAll(async () => {
     settings: { write_key: SENTINELS.typedIn, region: 'us' },
     event: events.trackEvent('Typed')
   })
-  await started.runtime.pipeline.drain()
+  await started.runtime.drain()
 })
 
 afterAll(async () => {
@@ -129,8 +129,8 @@ async function text(path: string, init?: RequestInit): Promise<string> {
 }
 
 describe('no secret anywhere the runtime shows things', () => {
-  it('the scenario actually exercised failures that echo credentials', () => {
-    const letters = started.runtime.deadLetters.list()
+  it('the scenario actually exercised failures that echo credentials', async () => {
+    const letters = (await started.runtime.deadLetters({ limit: 100 })).deadLetters
     expect(letters.map((letter) => letter.instance).sort()).toStrictEqual(['moengage', 'onesignal'])
     expect(letters.find((letter) => letter.instance === 'moengage')?.reason).toContain('bad key [REDACTED]')
   })
@@ -150,10 +150,17 @@ describe('no secret anywhere the runtime shows things', () => {
     expect(hits(await text(path))).toStrictEqual([])
   })
 
-  it('logs, the dead-letter file and the event tester: zero hits', async () => {
+  it('logs, the store on disk and the event tester: zero hits', async () => {
     expect(logs.length).toBeGreaterThan(5)
     expect(hits(logs.join('\n'))).toStrictEqual([])
-    expect(hits(readFileSync(started.runtime.config.config.deadLetterFile, 'utf8'))).toStrictEqual([])
+    await started.runtime.store.flushSettlements()
+    const onDisk = ['state.db', 'state.db-wal']
+      .map((file) => join(started.runtime.store.files.stateDir, file))
+      .filter((file) => existsSync(file))
+      .map((file) => readFileSync(file).toString('latin1'))
+      .join('')
+    expect(onDisk).toContain('bad key [REDACTED]')
+    expect(hits(onDisk)).toStrictEqual([])
     const tester = await text('/v1/test', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -2,12 +2,11 @@ import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
 import { join } from 'node:path'
-import type { SegmentEvent } from '@segment/actions-core'
-import { ZodError } from 'zod'
+import { z, ZodError } from 'zod'
 import { faultSchema } from './config'
 import { describeCatalog } from './catalog'
+import { validateEvents } from './ingest/validate-events'
 import type { OpenActionsRuntime } from './runtime'
-import { UnknownSourceError } from './runtime'
 
 export interface ServerOptions {
   readonly host: string
@@ -29,7 +28,31 @@ class HttpError extends Error {
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1'])
-const MAX_EVENTS_PER_REQUEST = 1000
+
+const deadLetterFilterSchema = z.strictObject({
+  instance: z.string().min(1).optional(),
+  action: z.string().min(1).optional(),
+  reason: z.string().min(1).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional()
+})
+type DeadLetterFilterInput = z.infer<typeof deadLetterFilterSchema>
+
+const replaySchema = z.union([
+  z.strictObject({ ids: z.array(z.string().min(1)).min(1).max(100_000) }),
+  z.strictObject({ filter: deadLetterFilterSchema }),
+  z.strictObject({})
+])
+
+function toFilter(input: DeadLetterFilterInput) {
+  return {
+    ...(input.instance ? { instance: input.instance } : {}),
+    ...(input.action ? { action: input.action } : {}),
+    ...(input.reason ? { reason: input.reason } : {}),
+    ...(input.since ? { since: Date.parse(input.since) } : {}),
+    ...(input.until ? { until: Date.parse(input.until) } : {})
+  }
+}
 
 export function isLoopback(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || (isIP(host) === 4 && host.startsWith('127.'))
@@ -84,22 +107,15 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   response.end(text)
 }
 
-function isSegmentEvent(value: unknown): value is SegmentEvent {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    typeof (value as { type?: unknown }).type === 'string'
-  )
+/** Beyond loopback, the API must not be open to anyone who can reach the port. */
+export function assertListenable(host: string, token: string | undefined): void {
+  if (!isLoopback(host) && !token)
+    throw new Error(`Refusing to listen on ${host} without a token: set OPEN_ACTIONS_TOKEN, or bind to 127.0.0.1`)
 }
 
 /** The runtime's HTTP API and web page. Loopback by default; any other address needs a token. */
 export function createRuntimeServer(runtime: OpenActionsRuntime, options: ServerOptions): Server {
-  if (!isLoopback(options.host) && !options.token) {
-    throw new Error(
-      `Refusing to listen on ${options.host} without a token: set OPEN_ACTIONS_TOKEN, or bind to 127.0.0.1`
-    )
-  }
+  assertListenable(options.host, options.token)
   const limit = options.maxBodyBytes ?? 1024 * 1024
 
   const routes = async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
@@ -112,16 +128,13 @@ export function createRuntimeServer(runtime: OpenActionsRuntime, options: Server
       return
     }
     if (method === 'GET' && pathname === '/health') {
-      return send(response, 200, {
-        status: 'ok',
-        transport: runtime.config.config.transport,
-        uptimeSeconds: Math.round((Date.now() - runtime.startedAt) / 1000),
-        deadLetters: runtime.deadLetters.size
-      })
+      const health = await runtime.health()
+      return send(response, health.status === 'ok' ? 200 : 503, health)
     }
     if (method === 'GET' && pathname === '/metrics') {
+      const text = await runtime.renderMetrics()
       response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
-      response.end(runtime.redactor.text(runtime.metrics.render()))
+      response.end(text)
       return
     }
     if (method === 'GET' && pathname === '/v1/catalog') return send(response, 200, describeCatalog(runtime.registry))
@@ -145,30 +158,21 @@ export function createRuntimeServer(runtime: OpenActionsRuntime, options: Server
       })
     }
     if (method === 'POST' && pathname === '/v1/events') {
-      const body = await readJson(request, limit)
-      const events = Array.isArray(body) ? body : [body]
-      if (events.length === 0) throw new HttpError(400, 'send one Segment event or a non-empty array of them')
-      if (events.length > MAX_EVENTS_PER_REQUEST)
-        throw new HttpError(413, `at most ${MAX_EVENTS_PER_REQUEST} events per request; got ${events.length}`)
-      const invalid = events.findIndex((event) => !isSegmentEvent(event))
-      if (invalid >= 0)
-        throw new HttpError(400, `event ${invalid} is not a Segment event: it must be an object with a string "type"`)
-      const results = await runtime.ingest(events as SegmentEvent[])
+      const events = validateEvents(await readJson(request, limit))
+      const results = await runtime.ingestEvents(events)
       return send(response, 202, { results })
     }
     const eventMatch = /^\/v1\/events\/([^/]+)$/.exec(pathname)
     if (method === 'GET' && eventMatch?.[1]) {
-      const result = runtime.pipeline.lookup(decodeURIComponent(eventMatch[1]))
+      const result = await runtime.result(decodeURIComponent(eventMatch[1]))
       return result
         ? send(response, 200, result)
-        : send(response, 404, { error: 'no result for this event id (unknown, or older than the last 10,000 events)' })
+        : send(response, 404, { error: 'no result for this event id (unknown, or pruned by retention)' })
     }
     const sourceMatch = /^\/v1\/sources\/([^/]+)$/.exec(pathname)
     if (method === 'POST' && sourceMatch?.[1]) {
       const payload = await readJson(request, limit)
-      const result = await runtime.receive(decodeURIComponent(sourceMatch[1]), payload)
-      const failed = result.outcomes.filter((outcome) => !outcome.ok)
-      return send(response, failed.length > 0 ? 502 : 202, result)
+      return send(response, 202, await runtime.receive(decodeURIComponent(sourceMatch[1]), payload))
     }
     if (method === 'GET' && pathname === '/v1/deliveries') {
       const limitParam = Number(url.searchParams.get('limit') ?? '100')
@@ -181,21 +185,41 @@ export function createRuntimeServer(runtime: OpenActionsRuntime, options: Server
         })
       })
     }
-    if (method === 'GET' && pathname === '/v1/dead-letters')
-      return send(response, 200, { deadLetters: runtime.redactor.value(runtime.deadLetters.list()) })
+    if (method === 'GET' && pathname === '/v1/dead-letters') {
+      const query = Object.fromEntries(url.searchParams)
+      const {
+        limit: pageSize,
+        cursor,
+        ...filter
+      } = z
+        .strictObject({
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+          cursor: z.string().regex(/^\d+$/, 'must be a cursor from a previous page').optional(),
+          ...deadLetterFilterSchema.shape
+        })
+        .parse(query)
+      return send(
+        response,
+        200,
+        await runtime.deadLetters({ limit: pageSize, ...(cursor ? { cursor } : {}), ...toFilter(filter) })
+      )
+    }
     if (method === 'POST' && pathname === '/v1/dead-letters/replay') {
-      const body = (await readJson(request, limit)) as { ids?: unknown }
-      const ids = Array.isArray(body.ids) ? body.ids.filter((id): id is string => typeof id === 'string') : undefined
-      const results = await runtime.pipeline.replay(ids)
-      return send(response, 202, { replayed: results.length, results })
+      const body = replaySchema.parse(await readJson(request, limit))
+      const report = await runtime.replay(
+        'ids' in body ? { ids: body.ids } : { filter: 'filter' in body ? toFilter(body.filter) : {} }
+      )
+      return send(response, 202, report)
     }
     if (method === 'POST' && pathname === '/v1/test')
       return send(response, 200, await runtime.test(await readJson(request, limit)))
     if (method === 'GET' && pathname === '/v1/stats') {
+      const counts = await runtime.store.counts()
       return send(response, 200, {
         series: runtime.stats.series(),
         deliveries: runtime.recorder.total,
-        deadLetters: runtime.deadLetters.size
+        deadLetters: counts.deadLetters,
+        backlog: counts.backlog
       })
     }
     if (pathname === '/v1/sandbox/faults') {
@@ -231,8 +255,11 @@ export function createRuntimeServer(runtime: OpenActionsRuntime, options: Server
             error: 'invalid request',
             issues: error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)
           })
-        if (error instanceof UnknownSourceError) return send(response, 404, { error: error.message })
         const status = (error as { status?: unknown }).status
+        if (status === 503) {
+          response.setHeader('retry-after', String((error as { retryAfterSeconds?: number }).retryAfterSeconds ?? 5))
+          return send(response, 503, { error: runtime.redactor.text((error as Error).message) })
+        }
         if (typeof status === 'number' && status >= 400 && status < 500)
           return send(response, status, { error: runtime.redactor.text((error as Error).message) })
         runtime.logger.error('request failed', { path: url.pathname, error: (error as Error).message })

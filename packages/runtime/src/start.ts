@@ -6,7 +6,7 @@ import { manifest } from './manifest.generated'
 import { createRegistry, type Registry } from './registry'
 import { OpenActionsRuntime } from './runtime'
 import { sampleConfig } from './sample-config'
-import { createRuntimeServer } from './server'
+import { assertListenable, createRuntimeServer } from './server'
 
 export const DEFAULT_PORT = 3700
 export const DEFAULT_HOST = '127.0.0.1'
@@ -39,33 +39,65 @@ export async function startRuntime(options: {
   readonly logLevel?: LogLevel
   readonly logWrite?: (line: string) => void
 }): Promise<StartedRuntime> {
-  const runtime = new OpenActionsRuntime({
+  const host = options.host ?? DEFAULT_HOST
+  const port = options.port ?? DEFAULT_PORT
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new StartError(`the port must be a whole number from 0 to 65535 (got ${String(options.port)})`)
+  try {
+    assertListenable(host, options.token)
+  } catch (error) {
+    throw new StartError((error as Error).message)
+  }
+  const runtime = await OpenActionsRuntime.open({
     resolved: options.resolved,
     registry,
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     ...(options.logWrite ? { logWrite: options.logWrite } : {})
   })
-  await runtime.transport.ready
-  const host = options.host ?? DEFAULT_HOST
-  const server = createRuntimeServer(runtime, {
-    host,
-    port: options.port ?? DEFAULT_PORT,
-    ...(options.token ? { token: options.token } : {})
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? DEFAULT_PORT, host, () => resolve())
-  })
+  let server: Server
+  try {
+    server = createRuntimeServer(runtime, { host, port, ...(options.token ? { token: options.token } : {}) })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, () => resolve())
+    })
+  } catch (error) {
+    await runtime.close()
+    const code = (error as { code?: unknown }).code
+    if (code === 'EADDRINUSE') throw new StartError(`port ${port} on ${host} is in use by another process`)
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+      throw new StartError(`cannot listen on ${host}: no such address on this machine`)
+    if (code === 'EACCES')
+      throw new StartError(`not allowed to listen on port ${port} (ports below 1024 need privileges)`)
+    throw error
+  }
   const address = server.address() as AddressInfo
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+  let stopping: Promise<void> | undefined
   return {
     runtime,
     server,
     url,
-    async stop() {
-      server.closeAllConnections()
-      await new Promise((resolve) => server.close(resolve))
-      await runtime.close()
+    stop() {
+      // Stop accepting, let requests in flight finish (each commits or fails whole), then stop the workers.
+      stopping ??= (async () => {
+        const deadline = Date.now() + options.resolved.config.shutdownTimeoutMs
+        const closed = new Promise((resolve) => server.close(resolve))
+        server.closeIdleConnections()
+        const timer = setTimeout(() => server.closeAllConnections(), Math.max(0, deadline - Date.now()))
+        await closed
+        clearTimeout(timer)
+        await runtime.close()
+      })()
+      return stopping
     }
+  }
+}
+
+/** A start that cannot run: one line for the operator, no stack trace. */
+export class StartError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'StartError'
   }
 }

@@ -94,7 +94,7 @@ describe('the runtime web page', () => {
 
   it('charts deliveries and lists recent requests, secrets redacted', async () => {
     await postJson(`${runtime.url}/v1/events`, events.identifyEvent({ messageId: 'browser-1' }))
-    await runtime.runtime.pipeline.drain()
+    await runtime.runtime.drain()
     await page.click('nav button[data-tab="stats"]')
     await page.waitForFunction(
       () => (document.querySelector('#deliveries tbody')?.children.length ?? 0) > 0,

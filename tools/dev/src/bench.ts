@@ -14,8 +14,11 @@ import {
   Metrics,
   OpenActionsRuntime,
   registry,
-  resolveConfig
+  resolveConfig,
+  sampleConfig,
+  SqliteStore
 } from '@open-actions/runtime'
+import { execute, matchTargets } from '@open-actions/runtime/internal'
 import * as events from '@open-actions/testing/events'
 import { integrationPackages, REPO_ROOT } from './workspace'
 
@@ -195,7 +198,7 @@ async function runtimeMode(
   const resolved = resolveConfig(
     {
       transport,
-      deadLetterFile: join(mkdtempSync(join(tmpdir(), 'open-actions-bench-')), 'dead-letters.ndjson'),
+      stateDir: join(mkdtempSync(join(tmpdir(), 'open-actions-bench-')), 'state'),
       destinations: [
         {
           id: 'bench',
@@ -219,21 +222,109 @@ async function runtimeMode(
       }))
     }))
   }
-  const runtime = new OpenActionsRuntime({
+  const runtime = await OpenActionsRuntime.open({
     resolved: unbatched,
     registry,
     logLevel: 'error',
     logWrite: () => undefined
   })
-  await runtime.transport.ready
+  const lane = runtime.lanes.get('bench')
+  if (!lane) throw new Error('no bench lane')
   try {
+    // The runtime's matching and executor per event, as its workers run them; the store is measured on its own below.
     return await measure(
       count,
       () => runtime.recorder.total,
-      async (index) => runtime.ingest([path.event(index)])
+      async (index) => {
+        const event = path.event(index)
+        for (const target of matchTargets(runtime.lanes, event))
+          await execute(lane, target, [
+            { id: 'bench', eventId: event.messageId ?? '', event, target: target.ref, attempt: 1, budgetStart: 0 }
+          ])
+      }
     )
   } finally {
     await runtime.close()
+  }
+}
+
+interface StoreFigures {
+  readonly sync: 'full' | 'normal'
+  readonly acceptEventsPerSecond: number
+  readonly bytesPer100kEvents: number
+  readonly restartMsWith100kPending: number
+  readonly endToEndEventsPerSecond: number
+}
+
+/**
+ * The embedded store on its own: accepting 100,000 events (5 deliveries each, as the sample configuration makes;
+ * requests of 100, four at a time, as the soak sends them), its size on disk, and how long a restart takes with all
+ * of them pending; then end to end, through the runtime with the sample configuration in sandbox mode.
+ */
+async function storeFigures(sync: 'full' | 'normal', total: number): Promise<StoreFigures> {
+  const stateDir = join(mkdtempSync(join(tmpdir(), 'open-actions-bench-store-')), 'state')
+  const targets = ['insider', 'moengage', 'onesignal', 'segment', 'tray'].map((instance) => ({
+    instance,
+    integration: instance,
+    action: 'bench',
+    subscription: 'Bench'
+  }))
+  let store = new SqliteStore({ stateDir, sync })
+  const started = process.hrtime.bigint()
+  for (let offset = 0; offset < total; offset += 400) {
+    await Promise.all(
+      [0, 100, 200, 300].map((part) =>
+        store.accept(
+          Array.from({ length: Math.max(0, Math.min(100, total - offset - part)) }, (_, index) => {
+            const event = events.identifyEvent({ messageId: `store-${offset + part + index}` })
+            return { eventId: event.messageId ?? '', event, receivedAt: Date.now(), targets }
+          }),
+          { now: Date.now(), dedupeWindowMs: 86_400_000 }
+        )
+      )
+    )
+  }
+  const acceptSeconds = Number(process.hrtime.bigint() - started) / 1e9
+  await store.close()
+  const bytes = new SqliteStore({ stateDir, sync })
+  const size = bytes.sizeBytes()
+  await bytes.close()
+  const restartStarted = process.hrtime.bigint()
+  store = new SqliteStore({ stateDir, sync })
+  await store.resume(() => true, Date.now())
+  const restartMs = Number(process.hrtime.bigint() - restartStarted) / 1e6
+  await store.close()
+
+  const endToEndCount = Math.min(total, 20_000)
+  const runtime = await OpenActionsRuntime.open({
+    resolved: resolveConfig(
+      {
+        ...sampleConfig,
+        stateDir: join(mkdtempSync(join(tmpdir(), 'open-actions-bench-e2e-')), 'state'),
+        store: { sync }
+      },
+      registry
+    ),
+    registry,
+    logLevel: 'error',
+    logWrite: () => undefined
+  })
+  const endToEndStarted = process.hrtime.bigint()
+  for (let offset = 0; offset < endToEndCount; offset += 100)
+    await runtime.ingestEvents(
+      Array.from({ length: 100 }, (_, index) =>
+        events.identifyEvent({ messageId: `e2e-${offset + index}`, userId: `u-${(offset + index) % 1000}` })
+      )
+    )
+  await runtime.drain({ timeoutMs: 600_000 })
+  const endToEndSeconds = Number(process.hrtime.bigint() - endToEndStarted) / 1e9
+  await runtime.close()
+  return {
+    sync,
+    acceptEventsPerSecond: Math.round(total / acceptSeconds),
+    bytesPer100kEvents: Math.round((size / total) * 100_000),
+    restartMsWith100kPending: Math.round((restartMs / total) * 100_000),
+    endToEndEventsPerSecond: Math.round(endToEndCount / endToEndSeconds)
   }
 }
 
@@ -338,9 +429,14 @@ async function main(): Promise<void> {
     process.stderr.write(`benchmarked ${path.name}\n`)
   }
   sink.close()
+  const storeEvents = Number(process.argv[process.argv.indexOf('--store-events') + 1] || 0) || 100_000
+  // A first round warms up the process (JIT, sockets); its figures are dropped.
+  await storeFigures('normal', 2000)
+  const store = [await storeFigures('full', storeEvents), await storeFigures('normal', storeEvents)]
+  process.stderr.write('benchmarked the store\n')
   const cold = coldStart()
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 1073741824)} GiB, Node ${process.version}`
-  const report = { machine, eventsPerRun: count, runs, rows, coldStart: cold }
+  const report = { machine, eventsPerRun: count, runs, rows, store, coldStart: cold }
 
   const cell = (value: number | undefined) => (value === undefined ? 'n/a' : String(value))
   console.log(`pnpm bench — ${machine}; ${count} events per run, ${runs} runs, medians\n`)
@@ -351,7 +447,7 @@ async function main(): Promise<void> {
     for (const [mode, label] of [
       ['floor', 'floor: JSON round trip'],
       ['actionsCore', '(a) actions-core onEvent, presets'],
-      ['runtimeSandbox', '(b) runtime, sandbox'],
+      ['runtimeSandbox', '(b) runtime executor, sandbox'],
       ['runtimeLive', '(c) runtime, live → loopback sink']
     ] as const) {
       const entry = row[mode]
@@ -368,6 +464,13 @@ async function main(): Promise<void> {
     '\n| path | floor ÷ actions-core (times slower than JSON) | actions-core ÷ runtime (runtime cost) |\n|---|---|---|'
   )
   for (const row of rows) console.log(`| ${row.path} | ${row.floorOverActionsCore} | ${row.actionsCoreOverRuntime} |`)
+  console.log(
+    `\nThe embedded store (${storeEvents} events of 5 deliveries; end to end: 20,000 identifies through the sample configuration)\n\n| sync | accept events/s | MB per 100,000 events | restart ms with 100,000 pending | end-to-end events/s |\n|---|---|---|---|---|`
+  )
+  for (const entry of store)
+    console.log(
+      `| ${entry.sync} | ${entry.acceptEventsPerSecond} | ${(entry.bytesPer100kEvents / 1048576).toFixed(1)} | ${entry.restartMsWith100kPending} | ${entry.endToEndEventsPerSecond} |`
+    )
   console.log(
     '\nCold start (fresh process: require the package and construct each Destination)\n\n| package | load ms | construct ms | heap MB | unpacked KB |\n|---|---|---|---|---|'
   )

@@ -34,8 +34,12 @@ async function main(): Promise<void> {
   // The runtime's own default unless asked: --max-concurrent 1024 shows what the limit is worth.
   const maxConcurrent = process.argv.includes('--max-concurrent') ? argument('--max-concurrent', 0) : undefined
   const gc = (globalThis as { gc?: () => void }).gc
+  // --slow api.onesignal.com=2000: that vendor answers 2 s late, to show it slows nobody else's ingestion.
+  const slowIndex = process.argv.indexOf('--slow')
+  const [slowHost, slowMs] = slowIndex >= 0 ? (process.argv[slowIndex + 1] ?? '').split('=') : []
   const resolved = loadConfig(undefined, {
-    deadLetterFile: join(mkdtempSync(join(tmpdir(), 'open-actions-soak-')), 'dead-letters.ndjson'),
+    ...(slowHost ? { sandbox: { faults: [{ host: slowHost, delayMs: Number(slowMs) }] } } : {}),
+    stateDir: join(mkdtempSync(join(tmpdir(), 'open-actions-soak-')), 'state'),
     ...(maxConcurrent === undefined ? {} : { delivery: { maxConcurrent } })
   })
   const retryReasons = new Map<string, number>()
@@ -58,8 +62,8 @@ async function main(): Promise<void> {
   const probe = setInterval(() => {
     const at = Date.now()
     health.probes += 1
-    load.mostSending = Math.max(load.mostSending, started.runtime.pipeline.sending)
-    load.mostWaiting = Math.max(load.mostWaiting, started.runtime.pipeline.waiting)
+    load.mostSending = Math.max(load.mostSending, started.runtime.workers.sending)
+    load.mostWaiting = Math.max(load.mostWaiting, started.runtime.workers.waiting)
     fetch(`${started.url}/health`)
       .then((response) => {
         if (response.status !== 200) health.failures += 1
@@ -103,11 +107,23 @@ async function main(): Promise<void> {
     }
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
-  await started.runtime.pipeline.drain()
+  const acceptedSeconds = (Date.now() - startedAt) / 1000
+  const peakRssMb = Math.round(process.memoryUsage().rss / 1048576)
+  if (process.argv.includes('--accept-only')) {
+    // How ingestion fares while vendors lag: report it and stop; what is pending stays in the (temporary) store.
+    clearInterval(probe)
+    console.log(
+      `accepted ${total} events (every POST answered 202) in ${acceptedSeconds.toFixed(1)} s: ${Math.round(total / acceptedSeconds)} events/s, ${Math.round(total / perRequest / acceptedSeconds)} requests/s, ${concurrency} clients × ${perRequest} events per request; RSS ${peakRssMb} MB; backlog ${started.runtime.store.backlog} deliveries${slowHost ? `; ${slowHost} answering ${slowMs} ms late` : ''}`
+    )
+    console.log(`/health: ${health.probes} probes, ${health.failures} failures, slowest ${health.worstMs} ms`)
+    await started.stop()
+    return
+  }
+  await started.runtime.drain({ timeoutMs: 3_600_000 })
   const seconds = (Date.now() - startedAt) / 1000
   clearInterval(probe)
   sample()
-  const totals = started.runtime.pipeline.totals
+  const totals = started.runtime.totals
   const deliveries = started.runtime.recorder.total
   await started.stop()
 
@@ -116,6 +132,9 @@ async function main(): Promise<void> {
   const growthMb = (last?.heapMb ?? 0) - (warm?.heapMb ?? 0)
   console.log(
     `soak: ${total} events in ${seconds.toFixed(1)} s (${Math.round(total / seconds)} events/s) through POST /v1/events, ${perRequest} per request, ${concurrency} at a time`
+  )
+  console.log(
+    `accepted (every POST answered 202) in ${acceptedSeconds.toFixed(1)} s: ${Math.round(total / acceptedSeconds)} events/s, ${Math.round(total / perRequest / acceptedSeconds)} requests/s; RSS then ${peakRssMb} MB${slowHost ? `; ${slowHost} answering ${slowMs} ms late` : ''}`
   )
   console.log(
     `deliveries: ${totals.delivered} delivered, ${totals.deadLettered} dead-lettered, ${totals.retries} retries, ${deliveries} vendor requests`

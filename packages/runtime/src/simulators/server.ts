@@ -54,6 +54,7 @@ export async function startSimulatorServer(
   observe?: (request: ObservedRequest, outcome: ObservedOutcome, started: number) => void
 ): Promise<SimulatorServer> {
   const accepted: SimulatorServer['accepted'] = []
+  const delayed = new Set<NodeJS.Timeout>()
   const concurrency = new Map<string, { now: number; peak: number }>()
   const server = createServer((request, response) => {
     const chunks: Buffer[] = []
@@ -116,8 +117,13 @@ export async function startSimulatorServer(
         })
         response.end(text)
       }
-      if (fault?.delayMs) setTimeout(answer, fault.delayMs)
-      else answer()
+      if (fault?.delayMs) {
+        const timer = setTimeout(() => {
+          delayed.delete(timer)
+          answer()
+        }, fault.delayMs)
+        delayed.add(timer)
+      } else answer()
     })
   })
   server.keepAliveTimeout = 30_000
@@ -129,6 +135,8 @@ export async function startSimulatorServer(
     accepted,
     concurrency,
     async close() {
+      for (const timer of delayed) clearTimeout(timer)
+      delayed.clear()
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
     }

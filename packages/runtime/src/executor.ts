@@ -1,0 +1,86 @@
+import type { Destination, JSONObject, Result } from '@segment/actions-core'
+import { errorDetails } from '@open-actions/core'
+import { createSegmentClient } from '@open-actions/segment'
+import type { AttemptOutcome } from './delivery/retry-policy'
+import type { Claim } from './store/store'
+import type { DestinationTarget, Lane, SourceTarget, Target } from './targets'
+import { requestContext } from './transport/recorder'
+
+function failure(error: unknown): AttemptOutcome {
+  const details = errorDetails(error)
+  return { ok: false, status: details.status, message: details.message, retryAfterMs: details.retryAfterMs }
+}
+
+/** The last result actions-core reported (the action's own output), kept small for result look-ups. */
+function summarize(results: readonly Result[]): unknown {
+  const executed = [...results]
+    .reverse()
+    .find((result) => result.data !== undefined || result.output === 'Action Executed')
+  return executed?.data ?? executed?.output ?? results[results.length - 1]?.output ?? null
+}
+
+/**
+ * Runs one attempt for claimed deliveries of one target, the way an actions runtime does: a destination target
+ * through actions-core's `Destination.onEvent` (one event) or `onBatch` (a batch, with one result per event from
+ * the multistatus), with only that subscription in the settings; a source target through the Segment client.
+ * Returns one outcome per claim, in order; never throws.
+ */
+export async function execute(lane: Lane, target: Target, claims: readonly Claim[]): Promise<AttemptOutcome[]> {
+  const context = { instance: lane.id, action: target.ref.action, eventIds: claims.map((claim) => claim.eventId) }
+  return requestContext.run(context, () =>
+    target.kind === 'source'
+      ? executeSource(target, claims)
+      : executeDestination(lane.destination as Destination<JSONObject>, target, claims)
+  )
+}
+
+async function executeDestination(
+  destination: Destination<JSONObject>,
+  target: DestinationTarget,
+  claims: readonly Claim[]
+): Promise<AttemptOutcome[]> {
+  try {
+    if (!target.batched) {
+      const [claim] = claims
+      if (!claim || claims.length !== 1) throw new Error('an unbatched target takes one event per attempt')
+      const output = await destination.onEvent(claim.event, target.settings)
+      return [{ ok: true, detail: summarize(output) }]
+    }
+    const output = await destination.onBatch(
+      claims.map((claim) => claim.event),
+      target.settings
+    )
+    const multistatus = output.find((result) => result.multistatus)?.multistatus
+    return claims.map((_, index): AttemptOutcome => {
+      const node = multistatus?.[index]
+      if (!node) return { ok: true, detail: 'not subscribed' }
+      if (node.status >= 200 && node.status < 300)
+        return { ok: true, status: node.status, detail: { status: node.status } }
+      const message = 'errormessage' in node ? node.errormessage : `HTTP ${node.status}`
+      return { ok: false, status: node.status, message, retryAfterMs: undefined }
+    })
+  } catch (error) {
+    const outcome = failure(error)
+    return claims.map(() => outcome)
+  } finally {
+    destination.responses.length = 0
+  }
+}
+
+async function executeSource(target: SourceTarget, claims: readonly Claim[]): Promise<AttemptOutcome[]> {
+  try {
+    const { writeKey, region } = target.source.source.delivery(target.source.settings)
+    const result = await createSegmentClient({ writeKey, region }).batch(claims.map((claim) => claim.event))
+    return claims.map((_, index): AttemptOutcome => {
+      const outcome = result.outcomes[index]
+      if (!outcome)
+        return { ok: false, status: 502, message: 'Segment did not report on the message', retryAfterMs: undefined }
+      return outcome.ok
+        ? { ok: true, detail: { status: 200 } }
+        : { ok: false, status: outcome.status, message: outcome.message, retryAfterMs: undefined }
+    })
+  } catch (error) {
+    const outcome = failure(error)
+    return claims.map(() => outcome)
+  }
+}

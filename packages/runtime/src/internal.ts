@@ -1,0 +1,10 @@
+/**
+ * Building blocks shared with this repository's tools and tests (benchmarks, the soak). No semver promise: the
+ * package's root export is what users call.
+ */
+export { execute } from './executor'
+export { buildLanes, matchTargets, sourceLaneId } from './targets'
+export type { DestinationTarget, Lane, SourceTarget, Target } from './targets'
+export { Workers } from './delivery/workers'
+export { settlementFor, backoffDelay, isRetryableStatus } from './delivery/retry-policy'
+export type { AttemptOutcome, RetryOptions } from './delivery/retry-policy'

@@ -1,0 +1,123 @@
+import { Destination, type JSONObject, type SegmentEvent, transform } from '@segment/actions-core'
+import { parseFql, validate } from '@segment/destination-subscriptions'
+import type { Subscription } from '@open-actions/core'
+import type { ResolvedConfig, ResolvedDestination, ResolvedSource } from './config'
+import { type TargetRef, targetKey } from './store/results'
+
+type ParsedFql = ReturnType<typeof parseFql>
+
+/** One subscription of one destination instance: the unit of delivery, retry and dead-lettering. */
+export interface DestinationTarget {
+  readonly kind: 'destination'
+  readonly ref: TargetRef
+  readonly key: string
+  readonly instance: ResolvedDestination
+  readonly subscription: Subscription
+  readonly fql: ParsedFql
+  /** Sent through `performBatch` in batches (the action has one and the mapping turns batching on). */
+  readonly batched: boolean
+  /** The instance's settings with only this subscription: built once per configuration, not per event. */
+  readonly settings: JSONObject
+}
+
+/** A source's messages on their way into Segment (through the source's write key), batched. */
+export interface SourceTarget {
+  readonly kind: 'source'
+  readonly ref: TargetRef
+  readonly key: string
+  readonly source: ResolvedSource
+  readonly batched: true
+}
+
+export type Target = DestinationTarget | SourceTarget
+
+/** What the workers deliver for: one destination instance (all its subscriptions) or one source. */
+export interface Lane {
+  readonly id: string
+  readonly maxConcurrent: number
+  readonly targets: ReadonlyMap<string, Target>
+  /** The instance's one actions-core `Destination` (its `responses` list is cleared after every call). */
+  readonly destination?: Destination<JSONObject>
+}
+
+/** The lane id of a source: deliveries into Segment are recorded under this instance name. */
+export function sourceLaneId(sourceId: string): string {
+  return `source:${sourceId}`
+}
+
+export const SOURCE_ACTION = 'deliverToSegment'
+
+function hasBatchingEnabled(subscription: Subscription): boolean {
+  return (subscription.mapping as Record<string, unknown>).enable_batching === true
+}
+
+/** Every lane and target of a configuration, built once: FQL parsed, settings per subscription prepared. */
+export function buildLanes(resolved: ResolvedConfig): Map<string, Lane> {
+  const lanes = new Map<string, Lane>()
+  for (const instance of resolved.destinations) {
+    const targets = new Map<string, Target>()
+    for (const subscription of instance.subscriptions) {
+      const action = instance.definition.actions[subscription.partnerAction]
+      const ref: TargetRef = {
+        instance: instance.id,
+        integration: instance.integration,
+        action: subscription.partnerAction,
+        subscription: subscription.name ?? action?.title ?? subscription.partnerAction
+      }
+      const key = targetKey(ref)
+      targets.set(key, {
+        kind: 'destination',
+        ref,
+        key,
+        instance,
+        subscription,
+        fql: parseFql(subscription.subscribe),
+        batched: action?.performBatch !== undefined && hasBatchingEnabled(subscription),
+        settings: { ...instance.settings, subscriptions: [subscription as unknown as JSONObject] }
+      })
+    }
+    lanes.set(instance.id, {
+      id: instance.id,
+      maxConcurrent: instance.maxConcurrent,
+      targets,
+      destination: new Destination(instance.definition)
+    })
+  }
+  for (const source of resolved.sources) {
+    const id = sourceLaneId(source.id)
+    const ref: TargetRef = {
+      instance: id,
+      integration: source.integration,
+      action: SOURCE_ACTION,
+      subscription: source.source.name
+    }
+    const key = targetKey(ref)
+    lanes.set(id, {
+      id,
+      maxConcurrent: resolved.config.delivery.maxConcurrent,
+      targets: new Map([[key, { kind: 'source', ref, key, source, batched: true }]])
+    })
+  }
+  return lanes
+}
+
+/** The destination targets an event matches, by FQL. */
+export function matchTargets(lanes: ReadonlyMap<string, Lane>, event: SegmentEvent): DestinationTarget[] {
+  const matched: DestinationTarget[] = []
+  for (const lane of lanes.values())
+    for (const target of lane.targets.values())
+      if (target.kind === 'destination' && validate(target.fql, event)) matched.push(target)
+  return matched
+}
+
+/**
+ * Which batch an event joins: events whose `batch_keys` fields differ (another audience, say) go in different
+ * requests, as actions-core requires.
+ */
+export function batchKeyOf(target: Target, event: SegmentEvent): string {
+  if (target.kind === 'source') return target.key
+  const keys = (target.subscription.mapping as Record<string, unknown>).batch_keys
+  if (!Array.isArray(keys) || keys.length === 0) return target.key
+  const payload = transform(target.subscription.mapping, event as unknown as JSONObject) as Record<string, unknown>
+  return `${target.key}\u0000${JSON.stringify(keys.map((key) => payload[String(key)]))}`
+}
