@@ -38,6 +38,7 @@ export {
 } from './http'
 export type { RecordOutcome, VendorErrorContext } from './http'
 export { ISO_COUNTRY_CODES, ISO_CURRENCY_CODES } from './iso-codes'
+export { toCountryCode, toCurrencyCode, toE164, toUtcTimestamp } from './normalize'
 export { compact } from './objects'
 export { createRedactor } from './redaction'
 export type { Redactor } from './redaction'

@@ -281,12 +281,12 @@ describe('the runtime over HTTP, sample configuration, sandbox', () => {
     const invalid = await postJson(`${url}/v1/test`, {
       integration: 'insider',
       settings: { account_name: 'MyStore', ucd_key: 'k' },
-      event: events.identifyEvent({ traits: { phone: '0555' } })
+      event: events.trackEvent('Cart Viewed', { cart_id: 'c-1', products: [{ product_id: 'p', price: 3 }] })
     })
-    const identify = (
+    const cart = (
       invalid.body as { subscriptions: { partnerAction: string; error?: { message: string } }[] }
-    ).subscriptions.find((subscription) => subscription.partnerAction === 'updateUserProfile')
-    expect(identify?.error?.message).toMatch(/identifiers\.phone_number must be an E\.164 phone number/)
+    ).subscriptions.find((subscription) => subscription.partnerAction === 'cartViewedEvent')
+    expect(cart?.error?.message).toMatch(/events\[0\]\.event_params\.currency is required for cart_page_view events/)
   })
 
   it('refuses to listen beyond loopback without a token, and checks the token when set', async () => {

@@ -64,16 +64,18 @@ describe('the runtime web page', () => {
     expect(text).toContain('"event_name": "confirmation_page_view"')
     expect(text).toContain('Simulated response')
     expect(text).not.toContain('browser-typed-secret-42')
-    expect(await page.locator('.subscription.unmatched').count()).toBe(9)
+    expect(await page.locator('.subscription.unmatched').count()).toBe(10)
   })
 
   it('shows validation errors naming the field', async () => {
     await page.selectOption('#tester-destination', 'insider/destination')
-    await page.fill('#tester-event', JSON.stringify({ ...events.identifyEvent(), traits: { phone: '0555 555' } }))
+    // Insider requires a currency on cart_page_view: the one thing here it cannot do without.
+    const cart = events.trackEvent('Cart Viewed', { cart_id: 'c-1', products: [{ product_id: 'p', price: 3 }] })
+    await page.fill('#tester-event', JSON.stringify(cart))
     await page.click('#tester-run')
     const error = page.locator('.validation-error')
     await error.first().waitFor()
-    expect(await error.first().innerText()).toMatch(/identifiers\.phone_number must be an E\.164 phone number/)
+    expect(await error.first().innerText()).toMatch(/events\[0\]\.event_params\.currency is required for cart_page_view events/)
   })
 
   it('lists the catalog of integrations from the definitions', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import type { SegmentEvent } from '@segment/actions-core'
-import { InvalidAuthenticationError, PayloadValidationError } from '@segment/actions-core'
+import { InvalidAuthenticationError } from '@segment/actions-core'
 import { testAuthentication, VendorRetryableError } from '@open-actions/core'
 import {
   captureRequests,
@@ -24,6 +24,9 @@ const HOST = 'https://unification.useinsider.com'
 const settings = { account_name: 'MyStore', ucd_key: 'ucd_secret_key' }
 const anonymousOnly = { uuid: 'user-1234', custom: { segment_anonymous_id: 'anon-5678' } }
 const TS = '2024-05-01T12:00:00Z'
+// What every factory event carries in its context: the device's user agent and locale.
+const UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7)'
+const trackAttributes = { language: 'en_US' }
 
 async function upsertBodyFor(event: SegmentEvent) {
   const requests = captureRequests(nock(HOST).post('/api/user/v1/upsert').reply(200, success))
@@ -130,11 +133,13 @@ describe('Insider presets through Destination.onEvent', () => {
       users: [
         {
           identifiers: { ...anonymousOnly, email: 'jane.doe@example.com' },
+          attributes: { ...trackAttributes, email: 'jane.doe@example.com' },
           events: [
             {
               event_name: 'product_detail_page_view',
               timestamp: TS,
               event_params: {
+                user_agent: UA,
                 product_id: '507f1f77bcf86cd799439011',
                 name: 'Monopoly: 3rd Edition',
                 taxonomy: ['Games'],
@@ -172,16 +177,21 @@ describe('Insider presets through Destination.onEvent', () => {
     }
   })
 
-  it('Product List Viewed → listing_page_view with the list category as taxonomy', async () => {
+  it('Product List Viewed → listing_page_view with the list category as taxonomy, the list and its products as parameters', async () => {
     const request = await upsertBodyFor(events.productListViewedEvent())
     expect((request.body as { users: unknown[] }).users).toStrictEqual([
       {
         identifiers: anonymousOnly,
+        attributes: trackAttributes,
         events: [
           {
             event_name: 'listing_page_view',
             timestamp: TS,
-            event_params: { taxonomy: ['Deals'], custom: { list_id: 'hot_deals_1' } }
+            event_params: {
+              taxonomy: ['Deals'],
+              user_agent: UA,
+              custom: { list_id: 'hot_deals_1', products: events.sampleProducts }
+            }
           }
         ]
       }
@@ -190,10 +200,11 @@ describe('Insider presets through Destination.onEvent', () => {
 
   it('Cart Viewed → one cart_page_view per product, event_group_id = cart_id', async () => {
     const request = await upsertBodyFor(events.cartViewedEvent())
-    const shared = { currency: 'USD', event_group_id: 'skdjsidjsdkdj29j' }
+    const shared = { currency: 'USD', event_group_id: 'skdjsidjsdkdj29j', user_agent: UA }
     expect((request.body as { users: unknown[] }).users).toStrictEqual([
       {
         identifiers: anonymousOnly,
+        attributes: trackAttributes,
         events: [
           {
             event_name: 'cart_page_view',
@@ -241,6 +252,7 @@ describe('Insider presets through Destination.onEvent', () => {
       ['checkout_page_view', 'chk-0001']
     ])
     expect(startedEvents?.[1]?.event_params).toStrictEqual({
+      user_agent: UA,
       product_id: '505bd76785ebb509fc183733',
       name: 'Uno Card Game',
       taxonomy: ['Games'],
@@ -251,6 +263,7 @@ describe('Insider presets through Destination.onEvent', () => {
       event_group_id: 'chk-0001',
       shipping_cost: 3,
       custom: {
+        order_id: '50314b8e9bcf000000000000',
         affiliation: 'Google Store',
         value: 30,
         revenue: 25,
@@ -268,11 +281,12 @@ describe('Insider presets through Destination.onEvent', () => {
     expect((stepViewed.body as { users: unknown[] }).users).toStrictEqual([
       {
         identifiers: anonymousOnly,
+        attributes: trackAttributes,
         events: [
           {
             event_name: 'checkout_page_view',
             timestamp: TS,
-            event_params: { currency: 'EUR', event_group_id: 'o-9', custom: { step: 2 } }
+            event_params: { currency: 'EUR', event_group_id: 'o-9', user_agent: UA, custom: { step: 2 } }
           }
         ]
       }
@@ -308,6 +322,7 @@ describe('Insider presets through Destination.onEvent', () => {
         currency: 'USD',
         event_group_id: '50314b8e9bcf000000000000',
         shipping_cost: 3,
+        user_agent: UA,
         custom: { ...orderCustom, sku: '11111-01', position: 3 }
       }
     })
@@ -327,18 +342,26 @@ describe('Insider presets through Destination.onEvent', () => {
     expect((registered.body as { users: unknown[] }).users).toStrictEqual([
       {
         identifiers: anonymousOnly,
-        events: [{ event_name: 'sign_up_confirmation', timestamp: TS, event_params: { custom: { method: 'email' } } }]
+        attributes: trackAttributes,
+        events: [
+          {
+            event_name: 'sign_up_confirmation',
+            timestamp: TS,
+            event_params: { user_agent: UA, custom: { method: 'email' } }
+          }
+        ]
       }
     ])
     const custom = await upsertBodyFor(events.trackEvent('Video Played  Fully', { video_id: 'v-1', seconds: 30 }))
     expect((custom.body as { users: unknown[] }).users).toStrictEqual([
       {
         identifiers: anonymousOnly,
+        attributes: trackAttributes,
         events: [
           {
             event_name: 'video_played_fully',
             timestamp: TS,
-            event_params: { custom: { video_id: 'v-1', seconds: 30 } }
+            event_params: { user_agent: UA, custom: { video_id: 'v-1', seconds: 30 } }
           }
         ]
       }
@@ -358,25 +381,7 @@ describe('Insider presets through Destination.onEvent', () => {
 })
 
 describe('Insider validation', () => {
-  it('refuses a phone that is not E.164, naming the field, and sends nothing', async () => {
-    await expect(
-      runPresets(destination, events.identifyEvent({ traits: { phone: '0555 555 55 55' } }), settings)
-    ).rejects.toThrow(PayloadValidationError)
-    await expect(
-      runPresets(destination, events.identifyEvent({ traits: { phone: '0555 555 55 55' } }), settings)
-    ).rejects.toThrow(/^Insider user: identifiers\.phone_number must be an E\.164 phone number/)
-  })
-
-  it('refuses a malformed email and a non-ISO country, naming each field', async () => {
-    await expect(
-      runPresets(destination, events.identifyEvent({ traits: { email: 'jane@' } }), settings)
-    ).rejects.toThrow(/identifiers\.email must be an email address/)
-    await expect(
-      runPresets(destination, events.identifyEvent({ traits: { address: { country: 'USA' } } }), settings)
-    ).rejects.toThrow('Insider user: attributes.country must be an ISO 3166-1 alpha-2 country code such as "US"')
-  })
-
-  it('requires the purchase fields Insider requires for confirmation_page_view and cart_page_view', async () => {
+  it('requires the fields Insider documents as required for cart_page_view, naming the field', async () => {
     await expect(
       runPresets(
         destination,
@@ -459,5 +464,339 @@ describe('Insider batches through Destination.onBatch', () => {
     expect(requests.map((request) => (request.body as { users: unknown[] }).users.length)).toStrictEqual([1000, 1])
     const delivered = results.flatMap((result) => result.multistatus ?? []).filter((entry) => entry.status === 200)
     expect(delivered).toHaveLength(1001)
+  })
+})
+
+describe('everything the seed says arrives: nothing dropped, nothing refused over an optional value', () => {
+  async function userFor(event: SegmentEvent) {
+    const requests = captureRequests(nock(HOST).post('/api/user/v1/upsert').reply(200, success))
+    const results = await runPresets(destination, event, settings)
+    const body = onlyRequest(requests).body as { users: Record<string, unknown>[] }
+    expect(body.users).toHaveLength(1)
+    return { user: body.users[0], results }
+  }
+
+  it('Page → page_view with url, title, referrer and the page’s name (a preset of its own)', async () => {
+    expect(destination.presets?.find((preset) => preset.name === 'Page Viewed')).toMatchObject({
+      subscribe: 'type = "page"',
+      partnerAction: 'pageViewedEvent'
+    })
+    const { user } = await userFor(
+      events.pageEvent({
+        category: 'Docs',
+        properties: { search: '?plan=pro', referrer: 'https://www.google.com/' },
+        context: { page: { url: 'https://example.com/pricing?plan=pro', referrer: 'https://ignored.example/' } }
+      })
+    )
+    expect(user).toStrictEqual({
+      identifiers: anonymousOnly,
+      attributes: trackAttributes,
+      events: [
+        {
+          event_name: 'page_view',
+          timestamp: TS,
+          event_params: {
+            url: 'https://example.com/pricing',
+            referrer: 'https://www.google.com/',
+            user_agent: UA,
+            custom: {
+              path: '/pricing',
+              title: 'Pricing',
+              search: '?plan=pro',
+              page_name: 'Pricing',
+              page_category: 'Docs'
+            }
+          }
+        }
+      ]
+    })
+  })
+
+  it('Cart Reviewed (the seed’s name) → one cart_page_view per product, like Cart Viewed', async () => {
+    const { user } = await userFor(
+      events.trackEvent('Cart Reviewed', {
+        cart_id: 'cart-9',
+        currency: 'EUR',
+        products: events.sampleProducts.slice(1, 3)
+      })
+    )
+    expect(user?.events).toStrictEqual(
+      ['505bd76785ebb509fc183733', '60a1c2b3d4e5f60718293a4b'].map((productId, index) => ({
+        event_name: 'cart_page_view',
+        timestamp: TS,
+        event_params: expect.objectContaining({
+          product_id: productId,
+          currency: 'EUR',
+          event_group_id: 'cart-9',
+          unit_sale_price: [3, 9.5][index]
+        })
+      }))
+    )
+  })
+
+  it('Track Event: every property arrives, standard-named ones as Insider standard parameters, the rest under their own names', async () => {
+    const properties = {
+      name: 'Spring Launch',
+      url: 'https://example.com/launch',
+      category: 'Campaigns',
+      price: 12.5,
+      currency: 'usd',
+      quantity: 2,
+      product_id: 42,
+      order_id: 'o-77',
+      cart_id: 'c-77',
+      shipping: 4.5,
+      products: [{ product_id: 'p-1' }],
+      campaign: 'spring',
+      nested: { a: 1 }
+    }
+    const { user } = await userFor(events.trackEvent('Launch Watched', properties))
+    expect(user?.events).toStrictEqual([
+      {
+        event_name: 'launch_watched',
+        timestamp: TS,
+        event_params: {
+          name: 'Spring Launch',
+          url: 'https://example.com/launch',
+          taxonomy: ['Campaigns'],
+          unit_price: 12.5,
+          unit_sale_price: 12.5,
+          currency: 'USD',
+          quantity: 2,
+          product_id: '42',
+          shipping_cost: 4.5,
+          user_agent: UA,
+          custom: {
+            order_id: 'o-77',
+            cart_id: 'c-77',
+            products: [{ product_id: 'p-1' }],
+            campaign: 'spring',
+            nested: { a: 1 }
+          }
+        }
+      }
+    ])
+  })
+
+  it('a standard-named property whose value does not fit its parameter still arrives, as a custom parameter', async () => {
+    const { user } = await userFor(
+      events.trackEvent('Odd Values', { quantity: 1.5, currency: 'dollars', price: 'free', name: '' })
+    )
+    expect(user?.events).toStrictEqual([
+      {
+        event_name: 'odd_values',
+        timestamp: TS,
+        event_params: { user_agent: UA, custom: { quantity: 1.5, currency: 'dollars', price: 'free', name: '' } }
+      }
+    ])
+  })
+
+  it('User Registered and Product List Viewed keep standard-named properties too', async () => {
+    const registered = await userFor(
+      events.trackEvent('User Registered', { name: 'Jane', url: 'https://example.com/welcome', method: 'google' })
+    )
+    expect(registered.user?.events).toStrictEqual([
+      {
+        event_name: 'sign_up_confirmation',
+        timestamp: TS,
+        event_params: { name: 'Jane', url: 'https://example.com/welcome', user_agent: UA, custom: { method: 'google' } }
+      }
+    ])
+    const list = await userFor(
+      events.trackEvent('Product List Viewed', {
+        list_id: 'l-1',
+        category: 'Deals',
+        name: 'Hot deals',
+        url: 'https://example.com/deals'
+      })
+    )
+    expect(list.user?.events).toStrictEqual([
+      {
+        event_name: 'listing_page_view',
+        timestamp: TS,
+        event_params: {
+          taxonomy: ['Deals'],
+          name: 'Hot deals',
+          url: 'https://example.com/deals',
+          user_agent: UA,
+          custom: { list_id: 'l-1' }
+        }
+      }
+    ])
+  })
+
+  it('never refuses a track over an unreadable phone in context.traits: it is left out, and the result says so', async () => {
+    const { user, results } = await userFor(
+      events.trackEvent(
+        'Video Played',
+        { id: 'v-1' },
+        { context: { traits: { phone: '0555 555 55 55', email: 'jane@example.com' } } }
+      )
+    )
+    expect(user?.identifiers).toStrictEqual({ ...anonymousOnly, email: 'jane@example.com' })
+    expect(user?.attributes).toStrictEqual({ ...trackAttributes, email: 'jane@example.com' })
+    const executed = results.find((result) => result.data !== undefined)
+    expect(executed?.data).toMatchObject({
+      left_out: [
+        {
+          field: 'attributes.phone_number',
+          value: '0555 555 55 55',
+          reason: 'not an E.164 phone number (+ and the country code), and not readable as one'
+        },
+        {
+          field: 'identifiers.phone_number',
+          value: '0555 555 55 55',
+          reason: 'not an E.164 phone number (+ and the country code), and not readable as one'
+        }
+      ]
+    })
+  })
+
+  it('identify: reads a formatted phone, a country name, a birthday with an offset and snake_case names; leaves out what it cannot read', async () => {
+    const snakeCase = events.identifyEvent({
+      traits: {
+        phone: '+1 (415) 555-0100',
+        first_name: 'Ayşe',
+        last_name: 'Yılmaz',
+        birthday: '1990-04-12T02:30:00+03:00',
+        address: { city: 'İstanbul', country: 'Türkiye' },
+        email: 'not-an-email'
+      }
+    })
+    delete snakeCase.traits?.firstName
+    delete snakeCase.traits?.lastName
+    const { user, results } = await userFor(snakeCase)
+    expect(user).toStrictEqual({
+      identifiers: { uuid: 'user-1234', phone_number: '+14155550100', custom: { segment_anonymous_id: 'anon-5678' } },
+      attributes: {
+        phone_number: '+14155550100',
+        name: 'Ayşe',
+        surname: 'Yılmaz',
+        gender: 'female',
+        age: 34,
+        birthday: '1990-04-11T23:30:00Z',
+        language: 'en_US',
+        city: 'İstanbul',
+        country: 'TR'
+      },
+      not_append: true
+    })
+    expect(results.find((result) => result.data !== undefined)?.data).toMatchObject({
+      left_out: [
+        { field: 'identifiers.email', value: 'not-an-email', reason: 'not an email address' },
+        { field: 'attributes.email', value: 'not-an-email', reason: 'not an email address' }
+      ]
+    })
+    const unreadable = await userFor(
+      events.identifyEvent({ traits: { address: { country: 'Atlantis' }, birthday: '04/12/1990' } })
+    )
+    expect(unreadable.user?.attributes).not.toHaveProperty('country')
+    expect(unreadable.user?.attributes).not.toHaveProperty('birthday')
+    expect(unreadable.results.find((result) => result.data !== undefined)?.data).toMatchObject({
+      left_out: [
+        expect.objectContaining({ field: 'attributes.birthday', value: '04/12/1990' }),
+        expect.objectContaining({ field: 'attributes.country', value: 'Atlantis' })
+      ]
+    })
+  })
+
+  it('an order whose product has no quantity is still a purchase (confirmation_page_view has no required fields)', async () => {
+    const { user } = await userFor(
+      events.trackEvent('Order Completed', {
+        order_id: 'o-1',
+        currency: 'usd',
+        products: [{ product_id: 'p-1', price: 5 }]
+      })
+    )
+    expect(user?.events).toStrictEqual([
+      {
+        event_name: 'confirmation_page_view',
+        timestamp: TS,
+        event_params: {
+          product_id: 'p-1',
+          unit_price: 5,
+          unit_sale_price: 5,
+          currency: 'USD',
+          event_group_id: 'o-1',
+          user_agent: UA
+        }
+      }
+    ])
+  })
+
+  it('parity with Segment’s own destination: user attributes on tracks, url and referrer from the page, the user agent', async () => {
+    const added = events.productAddedEvent({
+      context: {
+        page: { url: 'https://shop.example/cart', referrer: 'https://shop.example/' },
+        traits: { first_name: 'Jane', lastName: 'Doe', age: 34, address: { country: 'United Kingdom' } }
+      }
+    })
+    delete added.properties?.url
+    const { user } = await userFor(added)
+    expect(user?.attributes).toStrictEqual({ name: 'Jane', surname: 'Doe', age: 34, country: 'GB', language: 'en_US' })
+    expect(user?.events).toMatchObject([
+      {
+        event_name: 'item_added_to_cart',
+        event_params: {
+          url: 'https://shop.example/cart',
+          referrer: 'https://shop.example/',
+          user_agent: UA,
+          custom: { cart_id: 'skdjsidjsdkdj29j', sku: '45790-32', brand: 'Hasbro', coupon: 'MAYDEALS', position: 1 }
+        }
+      }
+    ])
+  })
+
+  it('each e-commerce event, page and custom event matches exactly one preset and sends exactly one request', async () => {
+    const cases: [SegmentEvent, string][] = [
+      [events.productViewedEvent(), 'productViewedEvent'],
+      [events.productListViewedEvent(), 'productListViewedEvent'],
+      [events.productAddedEvent(), 'productAddedEvent'],
+      [events.productRemovedEvent(), 'productRemovedEvent'],
+      [events.cartViewedEvent(), 'cartViewedEvent'],
+      [
+        events.trackEvent('Cart Reviewed', { cart_id: 'c', currency: 'USD', products: events.sampleProducts }),
+        'cartViewedEvent'
+      ],
+      [events.checkoutStartedEvent(), 'checkoutEvent'],
+      [events.trackEvent('Checkout Step Viewed', { checkout_id: 'c', step: 2 }), 'checkoutEvent'],
+      [events.orderCompletedEvent(), 'orderCompletedEvent'],
+      [events.trackEvent('User Registered'), 'userRegisteredEvent'],
+      [events.pageEvent(), 'pageViewedEvent'],
+      [events.trackEvent('Anything Else'), 'trackEvent'],
+      [events.identifyEvent(), 'updateUserProfile']
+    ]
+    for (const [event, action] of cases) {
+      const requests = captureRequests(nock(HOST).post('/api/user/v1/upsert').reply(200, success))
+      const results = await runPresets(destination, event, settings)
+      expect(requests).toHaveLength(1)
+      const executed = results.filter((result) => result.output === 'Action Executed')
+      expect([event.event ?? event.type, executed.length]).toStrictEqual([event.event ?? event.type, 1])
+      const matched = (destination.presets ?? []).filter(
+        (preset) => preset.type === 'automatic' && preset.partnerAction === action
+      )
+      expect(matched).toHaveLength(1)
+    }
+  })
+
+  it('a batch reports what was left out per event, in the multistatus', async () => {
+    const requests = captureRequests(nock(HOST).post('/api/user/v1/upsert').reply(200, success))
+    const results = await runPresetsBatch(
+      destination,
+      [
+        events.trackEvent('Batched', {}, { context: { traits: { phone: '12345' } } }),
+        events.trackEvent('Batched', {}, { userId: 'user-2' })
+      ],
+      settings
+    )
+    expect((onlyRequest(requests).body as { users: unknown[] }).users).toHaveLength(2)
+    const statuses = results.flatMap((result) => result.multistatus ?? [])
+    expect(statuses.map((entry) => entry.status)).toStrictEqual([200, 200])
+    expect(statuses[0]).toMatchObject({
+      body: {
+        left_out: [expect.objectContaining({ field: 'attributes.phone_number', value: '12345' }), expect.any(Object)]
+      }
+    })
+    expect(statuses[1]).toMatchObject({ body: 'accepted' })
   })
 })

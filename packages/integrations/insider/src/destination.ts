@@ -2,6 +2,7 @@ import type { DestinationDefinition } from '@segment/actions-core'
 import { presetsFromActions } from '@open-actions/core'
 import { cartViewedEvent, checkoutEvent, orderCompletedEvent } from './actions/multi-product-events'
 import { productAddedEvent, productRemovedEvent, productViewedEvent } from './actions/product-events'
+import { pageViewedEvent } from './actions/page-viewed'
 import { productListViewedEvent } from './actions/product-list-viewed'
 import { trackEvent } from './actions/track-event'
 import { updateUserProfile } from './actions/update-user-profile'
@@ -19,7 +20,8 @@ const actions = {
   cartViewedEvent,
   checkoutEvent,
   orderCompletedEvent,
-  userRegisteredEvent
+  userRegisteredEvent,
+  pageViewedEvent
 }
 
 export const destination: DestinationDefinition<InsiderSettings> = {

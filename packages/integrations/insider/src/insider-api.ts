@@ -89,12 +89,18 @@ export const eventParamsSchema = z.strictObject({
   event_group_id: z.string().optional(),
   variant_id: z.string().optional(),
   shipping_cost: z.number().optional(),
+  // Not in Insider's list of standard parameters, but what Segment's own Insider destination sends.
+  referrer: z.string().optional(),
+  user_agent: z.string().optional(),
   custom: customMap.optional()
 })
 
-/** Insider requires these params for its purchase and cart events (its API reference, "Required fields"). */
+/**
+ * Insider documents required params for exactly two events (its API reference, "Required fields"): `purchase` and
+ * `cart_page_view`. Order Completed is sent as `confirmation_page_view`, for which Insider documents none: an order
+ * whose product has no quantity is still recorded.
+ */
 const REQUIRED_PARAMS = new Map<string, readonly (keyof z.infer<typeof eventParamsSchema>)[]>([
-  ['confirmation_page_view', ['event_group_id', 'unit_sale_price', 'currency', 'quantity']],
   ['purchase', ['event_group_id', 'unit_sale_price', 'currency', 'quantity']],
   ['cart_page_view', ['event_group_id', 'unit_sale_price', 'currency']]
 ])

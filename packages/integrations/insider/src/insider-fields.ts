@@ -44,9 +44,76 @@ export const timestampField = defineFields({
 export const customParametersField = defineFields({
   custom_parameters: {
     label: 'Event Parameters',
-    description: 'Event properties. Those without an Insider standard parameter are sent as custom event parameters.',
+    description:
+      'Event properties. Each is sent: as its Insider standard parameter where it has one (e.g. `url`, `name`, `price`, `quantity`, `currency`), otherwise as a custom event parameter under its own name.',
     type: 'object',
     default: { '@path': '$.properties' }
+  }
+})
+
+/** The page and device an event came from: Insider's `url`, `referrer` and `user_agent` parameters, as upstream. */
+export const contextFields = defineFields({
+  page_url: {
+    label: 'Page URL',
+    description: 'Sent as the `url` parameter when the event’s properties have no `url`.',
+    type: 'string',
+    default: { '@path': '$.context.page.url' }
+  },
+  referrer: {
+    label: 'Referrer',
+    description: 'Sent as the `referrer` parameter when the event’s properties have none.',
+    type: 'string',
+    default: { '@path': '$.context.page.referrer' }
+  },
+  user_agent: {
+    label: 'User Agent',
+    description: 'Sent as the `user_agent` parameter.',
+    type: 'string',
+    default: { '@path': '$.context.userAgent' }
+  }
+})
+
+const contextTrait = (name: string) => ({ '@path': `$.context.traits.${name}` })
+/** `firstName`, else `first_name` (the Segment spec's form, else the snake_case one upstream reads). */
+export const eitherCase = (path: string, camel: string, snake: string) => ({
+  '@if': {
+    exists: { '@path': `${path}.${camel}` },
+    then: { '@path': `${path}.${camel}` },
+    else: { '@path': `${path}.${snake}` }
+  }
+})
+
+/** Who the user is, on every event: the user's traits as Insider attributes (upstream sends them with each track). */
+export const userAttributesField = defineFields({
+  user_attributes: {
+    label: 'User Attributes',
+    description:
+      'The user’s attributes sent with the event, from the traits the event carries (`context.traits`). A value Insider cannot take (a phone without its country code, say) is left out of the request, and the result says so.',
+    type: 'object',
+    properties: {
+      first_name: { label: 'First Name', description: 'Sent as `name`.', type: 'string' },
+      last_name: { label: 'Last Name', description: 'Sent as `surname`.', type: 'string' },
+      gender: { label: 'Gender', description: 'The user’s gender.', type: 'string' },
+      age: { label: 'Age', description: 'The user’s age.', type: 'number' },
+      birthday: { label: 'Birthday', description: 'Sent as RFC 3339 in UTC.', type: 'string' },
+      city: { label: 'City', description: 'The user’s city.', type: 'string' },
+      country: {
+        label: 'Country',
+        description: 'An ISO code or a country name; sent as the ISO 3166-1 alpha-2 code.',
+        type: 'string'
+      },
+      language: { label: 'Language', description: 'e.g. en-US, sent as en_US.', type: 'string' }
+    },
+    default: {
+      first_name: eitherCase('$.context.traits', 'firstName', 'first_name'),
+      last_name: eitherCase('$.context.traits', 'lastName', 'last_name'),
+      gender: contextTrait('gender'),
+      age: contextTrait('age'),
+      birthday: contextTrait('birthday'),
+      city: contextTrait('address.city'),
+      country: contextTrait('address.country'),
+      language: { '@path': '$.context.locale' }
+    }
   }
 })
 

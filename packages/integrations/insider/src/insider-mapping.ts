@@ -1,7 +1,37 @@
-import { compact } from '@open-actions/core'
+import { compact, toCountryCode, toCurrencyCode, toE164, toUtcTimestamp } from '@open-actions/core'
 import type { JSONLikeObject } from '@segment/actions-core'
 import { PayloadValidationError } from '@segment/actions-core'
-import type { InsiderEvent, InsiderIdentifiers } from './insider-api'
+import type { InsiderAttributes, InsiderEvent, InsiderIdentifiers } from './insider-api'
+
+/** An optional value that could not be read as Insider takes it: left out of the request, and said so in the result. */
+export interface LeftOut {
+  readonly field: string
+  readonly value: unknown
+  readonly reason: string
+}
+
+/** Collects what a mapping left out, for the action's result. */
+export type Notes = LeftOut[]
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+
+/** The email as Insider takes it, or undefined (and a note) when it is not one. */
+function readEmail(value: string | undefined, field: string, notes: Notes): string | undefined {
+  if (value === undefined || value === '') return undefined
+  const trimmed = value.trim()
+  if (EMAIL.test(trimmed)) return trimmed
+  notes.push({ field, value, reason: 'not an email address' })
+  return undefined
+}
+
+/** The phone in E.164, or undefined (and a note) when its country code cannot be known. */
+function readPhone(value: string | undefined, field: string, notes: Notes): string | undefined {
+  if (value === undefined || value === '') return undefined
+  const phone = toE164(value)
+  if (phone === undefined)
+    notes.push({ field, value, reason: 'not an E.164 phone number (+ and the country code), and not readable as one' })
+  return phone
+}
 
 export interface IdentifierPayload {
   uuid?: string
@@ -13,8 +43,11 @@ export interface IdentifierPayload {
   custom_identifiers?: JSONLikeObject
 }
 
-/** Insider's identifiers (validated later by `insiderUserSchema`: E.164 phone, email shape). */
-export function buildIdentifiers(payload: IdentifierPayload): InsiderIdentifiers {
+/**
+ * Insider's identifiers, per the seed: userId → uuid, anonymousId → custom `segment_anonymous_id`, email and phone when
+ * treated as identifiers (a malformed one is left out, with a note), and the user's own custom identifiers.
+ */
+export function buildIdentifiers(payload: IdentifierPayload, notes: Notes): InsiderIdentifiers {
   const custom: Record<string, string | number> = {}
   if (payload.segment_anonymous_id) custom.segment_anonymous_id = payload.segment_anonymous_id
   for (const [key, value] of Object.entries(payload.custom_identifiers ?? {})) {
@@ -23,9 +56,75 @@ export function buildIdentifiers(payload: IdentifierPayload): InsiderIdentifiers
   }
   return compact({
     uuid: payload.uuid,
-    email: payload.email_as_identifier !== false ? payload.email : undefined,
-    phone_number: payload.phone_number_as_identifier !== false ? payload.phone : undefined,
+    email: payload.email_as_identifier !== false ? readEmail(payload.email, 'identifiers.email', notes) : undefined,
+    phone_number:
+      payload.phone_number_as_identifier !== false
+        ? readPhone(payload.phone, 'identifiers.phone_number', notes)
+        : undefined,
     custom: Object.keys(custom).length > 0 ? custom : undefined
+  })
+}
+
+/** User attributes as the actions collect them (identify fields, or a track's `user_attributes`). */
+export interface UserAttributesInput {
+  email?: string
+  phone?: string
+  first_name?: string
+  last_name?: string
+  gender?: string
+  age?: number
+  birthday?: string
+  language?: string
+  city?: string
+  country?: string
+  email_optin?: boolean
+  sms_optin?: boolean
+  whatsapp_optin?: boolean
+  gdpr_optin?: boolean
+  custom?: JSONLikeObject
+}
+
+/**
+ * Insider's predefined attributes (the seed's table), each read where the meaning is unambiguous: a country name →
+ * its ISO code, a birthday with an offset → UTC, `en-US` → `en_US`. What cannot be read is left out, with a note.
+ */
+export function buildAttributes(input: UserAttributesInput, notes: Notes): InsiderAttributes {
+  let birthday: string | undefined
+  if (input.birthday !== undefined && input.birthday !== '') {
+    birthday = toUtcTimestamp(input.birthday)
+    if (birthday === undefined)
+      notes.push({
+        field: 'attributes.birthday',
+        value: input.birthday,
+        reason: 'not an ISO 8601 date or date-time (e.g. 1990-04-12 or 1990-04-12T10:00:00+03:00)'
+      })
+  }
+  let country: string | undefined
+  if (input.country !== undefined && input.country !== '') {
+    country = toCountryCode(input.country)
+    if (country === undefined)
+      notes.push({
+        field: 'attributes.country',
+        value: input.country,
+        reason: 'not an ISO 3166-1 alpha-2 code, nor a country name that names one country'
+      })
+  }
+  return compact({
+    email: readEmail(input.email, 'attributes.email', notes),
+    phone_number: readPhone(input.phone, 'attributes.phone_number', notes),
+    name: input.first_name,
+    surname: input.last_name,
+    gender: input.gender,
+    age: input.age,
+    birthday,
+    language: input.language?.replace(/-/g, '_'),
+    city: input.city,
+    country,
+    email_optin: input.email_optin,
+    sms_optin: input.sms_optin,
+    whatsapp_optin: input.whatsapp_optin,
+    gdpr_optin: input.gdpr_optin,
+    custom: input.custom && Object.keys(input.custom).length > 0 ? input.custom : undefined
   })
 }
 
@@ -44,6 +143,113 @@ export function toInsiderTimestamp(value: string, field = 'timestamp'): string {
   return date.toISOString().replace(/\.000Z$/, 'Z')
 }
 
+type EventParams = NonNullable<InsiderEvent['event_params']>
+type StandardParams = Omit<EventParams, 'custom'>
+
+const asString = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined
+const asNumber = (value: unknown): number | undefined => {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value
+  return typeof number === 'number' && Number.isFinite(number) ? number : undefined
+}
+const asInteger = (value: unknown): number | undefined => {
+  const number = asNumber(value)
+  return number !== undefined && Number.isInteger(number) ? number : undefined
+}
+
+/**
+ * Segment properties that have an Insider standard parameter (the seed's tables and Insider's list), each with how
+ * its value is read. A value that cannot be read that way (a quantity of 1.5, a currency "dollars") is not lost: it
+ * travels as a custom parameter under its own name.
+ */
+const STANDARD: Readonly<Record<string, (value: unknown) => StandardParams | undefined>> = {
+  product_id: (value) => wrap('product_id', asString(value)),
+  name: (value) => wrap('name', typeof value === 'string' && value !== '' ? value : undefined),
+  category: (value) =>
+    typeof value === 'string' && value !== ''
+      ? { taxonomy: [value] }
+      : Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string')
+        ? { taxonomy: value as string[] }
+        : undefined,
+  price: (value) => {
+    const price = asNumber(value)
+    return price === undefined ? undefined : { unit_price: price, unit_sale_price: price }
+  },
+  quantity: (value) => wrap('quantity', asInteger(value)),
+  currency: (value) => wrap('currency', typeof value === 'string' ? toCurrencyCode(value) : undefined),
+  url: (value) => wrap('url', typeof value === 'string' && value !== '' ? value : undefined),
+  image_url: (value) => wrap('product_image_url', typeof value === 'string' && value !== '' ? value : undefined),
+  variant: (value) => wrap('variant_id', asString(value)),
+  shipping: (value) => wrap('shipping_cost', asNumber(value)),
+  referrer: (value) => wrap('referrer', typeof value === 'string' && value !== '' ? value : undefined),
+  user_agent: (value) => wrap('user_agent', typeof value === 'string' && value !== '' ? value : undefined)
+}
+
+function wrap<Key extends keyof StandardParams>(
+  key: Key,
+  value: StandardParams[Key] | undefined
+): StandardParams | undefined {
+  return value === undefined ? undefined : ({ [key]: value } as StandardParams)
+}
+
+/**
+ * Every property of an event as Insider event parameters, none left behind: properties with a standard Insider
+ * parameter go there (unless one is set already), every other property, and any standard one whose value does not
+ * fit, goes to `custom` under its own name. `fields` are values the action's own fields mapped for a property (the
+ * order's currency, the list's category), read the same way in its place; `carried` names properties that fields send
+ * otherwise (an order's products), so nothing is sent twice; `standard` sets parameters outright (the group id).
+ */
+export function eventParams(
+  properties: JSONLikeObject | undefined,
+  options: {
+    readonly fields?: Readonly<Record<string, unknown>>
+    readonly carried?: Iterable<string>
+    readonly standard?: StandardParams
+  } = {}
+): EventParams {
+  const standard: StandardParams = { ...compact(options.standard ?? {}) }
+  const custom: Record<string, unknown> = {}
+  const add = (key: string, value: unknown) => {
+    if (value === undefined || value === null) return
+    const read = STANDARD[key]?.(value)
+    if (read !== undefined && !Object.keys(read).some((param) => param in standard)) Object.assign(standard, read)
+    else custom[key] = value
+  }
+  const fields = options.fields ?? {}
+  for (const [key, value] of Object.entries(fields)) add(key, value)
+  const skip = new Set([...Object.keys(fields), ...(options.carried ?? [])])
+  for (const [key, value] of Object.entries(properties ?? {})) if (!skip.has(key)) add(key, value)
+  return compact({ ...standard, custom: Object.keys(custom).length > 0 ? custom : undefined })
+}
+
+/** The page and device an event came from (Segment context), Insider's standard parameters for them. */
+export interface ContextPayload {
+  page_url?: string
+  referrer?: string
+  user_agent?: string
+}
+
+/** `url`, `referrer` and `user_agent` from the context, where the event's own properties have none. */
+export function contextParams(payload: ContextPayload): StandardParams {
+  return compact({ url: payload.page_url, referrer: payload.referrer, user_agent: payload.user_agent })
+}
+
+/** Context params that the event's properties do not already give. */
+export function withContext(params: EventParams, context: StandardParams): EventParams {
+  const extra = Object.fromEntries(Object.entries(context).filter(([key]) => !(key in params)))
+  return { ...extra, ...params }
+}
+
+/** One Insider event with its parameters (none when it has none). */
+export function insiderEvent(name: string, timestamp: string, params: EventParams): InsiderEvent {
+  const eventParams = compact(params)
+  return {
+    event_name: name,
+    timestamp: toInsiderTimestamp(timestamp),
+    ...(Object.keys(eventParams).length > 0 ? { event_params: eventParams } : {})
+  }
+}
+
 export interface ProductPayload {
   product_id?: string
   sku?: string
@@ -59,87 +265,24 @@ export interface ProductPayload {
   image_url?: string
 }
 
-type EventParams = NonNullable<InsiderEvent['event_params']>
-
 /**
- * Ecommerce v2 product → Insider standard params, per the seed: product_id, category → taxonomy, name,
- * price → unit_price and unit_sale_price, image_url → product_image_url, url, quantity; variant → variant_id.
+ * An event about one product: the product's properties read as for any event (product_id, category → taxonomy,
+ * name, price → unit_price and unit_sale_price, quantity, url, image_url → product_image_url, variant → variant_id;
+ * the rest, e.g. sku, brand, coupon, position, as custom), then the event's shared parameters. Where both have a custom
+ * key (a product coupon and an order coupon), the product's value is the one for that product's event.
  */
-export function productParams(product: ProductPayload | undefined): EventParams {
-  if (!product) return {}
-  // Product properties without a standard parameter travel as custom parameters of that product's event.
-  const extras = compact({ sku: product.sku, brand: product.brand, coupon: product.coupon, position: product.position })
-  return compact({
-    custom: Object.keys(extras).length > 0 ? extras : undefined,
-    product_id: product.product_id,
-    name: product.name,
-    taxonomy: product.category ? [product.category] : undefined,
-    unit_price: product.price,
-    unit_sale_price: product.price,
-    quantity: product.quantity,
-    url: product.url,
-    product_image_url: product.image_url,
-    variant_id: product.variant
-  })
-}
-
-/** Segment properties that a standard Insider parameter (or the event itself) already carries. */
-const STANDARD_PROPERTY_KEYS = new Set([
-  'product_id',
-  'name',
-  'category',
-  'price',
-  'quantity',
-  'url',
-  'image_url',
-  'variant',
-  'currency',
-  'products',
-  'cart_id',
-  'order_id',
-  'shipping'
-])
-
-/** Properties without a standard Insider parameter, as custom event parameters. */
-export function customParams(
-  properties: JSONLikeObject | undefined,
-  alsoStandard: readonly string[] = []
-): Record<string, unknown> | undefined {
-  const custom: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(properties ?? {})) {
-    if (STANDARD_PROPERTY_KEYS.has(key) || alsoStandard.includes(key) || value === undefined || value === null) continue
-    custom[key] = value
-  }
-  return Object.keys(custom).length > 0 ? custom : undefined
-}
-
-/**
- * One Insider event. `custom` parameters of the event and of its product are merged; where both have a key
- * (a product coupon and an order coupon) the product's value is the one for that product's event.
- */
-export function insiderEvent(
-  name: string,
-  timestamp: string,
-  params: EventParams,
-  productCustom?: Record<string, unknown>
-): InsiderEvent {
-  const custom = { ...(params.custom ?? {}), ...(productCustom ?? {}) }
-  const eventParams = compact({ ...params, custom: Object.keys(custom).length > 0 ? custom : undefined })
-  return {
-    event_name: name,
-    timestamp: toInsiderTimestamp(timestamp),
-    ...(Object.keys(eventParams).length > 0 ? { event_params: eventParams } : {})
-  }
-}
-
-/** Drops undefined values so the request carries only what the event had. */
-/** An event about one product: the product's standard params, the shared params, and both custom maps. */
 export function productEvent(
   name: string,
   timestamp: string,
   product: ProductPayload | undefined,
   shared: EventParams
 ): InsiderEvent {
-  const { custom: productCustom, ...standard } = productParams(product)
-  return insiderEvent(name, timestamp, { ...standard, ...compact(shared) }, productCustom)
+  const { custom: productCustom, ...productStandard } = eventParams(product as JSONLikeObject | undefined)
+  const { custom: sharedCustom, ...sharedStandard } = shared
+  const custom = { ...(sharedCustom ?? {}), ...(productCustom ?? {}) }
+  return insiderEvent(name, timestamp, {
+    ...sharedStandard,
+    ...productStandard,
+    ...(Object.keys(custom).length > 0 ? { custom } : {})
+  })
 }

@@ -2,9 +2,9 @@ import { isRecord, json, byteLength, type VendorSimulator } from './simulator'
 
 const E164 = /^\+[1-9]\d{6,14}$/
 const EMAIL = /^.+@.+\..+$/
+// Insider's API reference documents required params for these two events only.
 const REQUIRED = new Map<string, readonly string[]>([
   ['purchase', ['event_group_id', 'unit_sale_price', 'currency', 'quantity']],
-  ['confirmation_page_view', ['event_group_id', 'unit_sale_price', 'currency', 'quantity']],
   ['cart_page_view', ['event_group_id', 'unit_sale_price', 'currency']]
 ])
 

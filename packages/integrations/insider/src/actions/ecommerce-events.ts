@@ -5,6 +5,7 @@ export const ECOMMERCE_EVENT_NAMES = [
   'Product Added',
   'Product Removed',
   'Cart Viewed',
+  'Cart Reviewed',
   'Checkout Started',
   'Checkout Step Viewed',
   'Order Completed',

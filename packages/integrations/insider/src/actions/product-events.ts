@@ -1,17 +1,17 @@
-import { defineFields, ecommerceFields, type InferPayload } from '@open-actions/core'
+import { defineFields, ecommerceFields, type InferPayload, productProperties } from '@open-actions/core'
 import { insiderAction } from '../insider-action'
-import { customParametersField, identifierFields, insiderBatchingFields, timestampField } from '../insider-fields'
-import { buildIdentifiers, customParams, productEvent } from '../insider-mapping'
+import { contextParams, eventParams, productEvent, withContext } from '../insider-mapping'
+import { eventActionFields, eventUser } from '../insider-track'
 
 const fields = defineFields({
-  ...identifierFields,
-  ...timestampField,
+  ...eventActionFields,
   product: ecommerceFields.product,
-  currency: ecommerceFields.currency,
-  ...customParametersField,
-  ...insiderBatchingFields
+  currency: ecommerceFields.currency
 })
 export type ProductEventPayload = InferPayload<typeof fields>
+
+/** The properties the `product` field carries; every other property is sent as a parameter. */
+const CARRIED = Object.keys(productProperties)
 
 /** Product Viewed / Added / Removed: one product, one Insider event (seed table "Product Viewed"). */
 function productEventAction(title: string, segmentEvent: string, insiderName: string) {
@@ -20,15 +20,22 @@ function productEventAction(title: string, segmentEvent: string, insiderName: st
     description: `Record ${segmentEvent} as Insider’s ${insiderName} event.`,
     defaultSubscription: `type = "track" and event = "${segmentEvent}"`,
     fields,
-    toUser: (payload) => ({
-      identifiers: buildIdentifiers(payload),
-      events: [
-        productEvent(insiderName, payload.timestamp, payload.product, {
-          currency: payload.currency,
-          custom: customParams(payload.custom_parameters)
-        })
-      ]
-    })
+    toUser: (payload, notes) =>
+      eventUser(
+        payload,
+        [
+          productEvent(
+            insiderName,
+            payload.timestamp,
+            payload.product,
+            withContext(
+              eventParams(payload.custom_parameters, { carried: CARRIED, fields: { currency: payload.currency } }),
+              contextParams(payload)
+            )
+          )
+        ],
+        notes
+      )
   })
 }
 

@@ -1,8 +1,7 @@
-import { compact } from '@open-actions/core'
 import { defineFields, type InferPayload } from '@open-actions/core'
 import { insiderAction } from '../insider-action'
-import { identifierFields, insiderBatchingFields } from '../insider-fields'
-import { buildIdentifiers } from '../insider-mapping'
+import { eitherCase, identifierFields, insiderBatchingFields } from '../insider-fields'
+import { buildAttributes, buildIdentifiers } from '../insider-mapping'
 
 const trait = (path: string) => ({ '@path': `$.traits.${path}` })
 
@@ -11,27 +10,28 @@ const fields = defineFields({
   age: { label: 'Age', description: 'The user’s age.', type: 'number', default: trait('age') },
   birthday: {
     label: 'Birthday',
-    description: 'The user’s birthday (sent as RFC 3339 in UTC).',
+    description:
+      'The user’s birthday: an ISO 8601 date or date-time, sent as RFC 3339 in UTC (an offset is converted; anything else is left out, and the result says so).',
     type: 'string',
     default: trait('birthday')
   },
   first_name: {
     label: 'First Name',
-    description: 'Sent as Insider `name`.',
+    description: 'Sent as Insider `name` (the `firstName` trait, else `first_name`).',
     type: 'string',
-    default: trait('firstName')
+    default: eitherCase('$.traits', 'firstName', 'first_name')
   },
   last_name: {
     label: 'Last Name',
-    description: 'Sent as Insider `surname`.',
+    description: 'Sent as Insider `surname` (the `lastName` trait, else `last_name`).',
     type: 'string',
-    default: trait('lastName')
+    default: eitherCase('$.traits', 'lastName', 'last_name')
   },
   gender: { label: 'Gender', description: 'The user’s gender.', type: 'string', default: trait('gender') },
   city: { label: 'City', description: 'The user’s city.', type: 'string', default: trait('address.city') },
   country: {
     label: 'Country',
-    description: 'ISO 3166-1 alpha-2 country code, e.g. TR.',
+    description: 'An ISO 3166-1 alpha-2 code (e.g. TR) or a country name (e.g. Türkiye), sent as the code.',
     type: 'string',
     default: trait('address.country')
   },
@@ -86,32 +86,9 @@ export const updateUserProfile = insiderAction<UpdateUserProfilePayload>({
   description: 'Create or update a user and their attributes in Insider One.',
   defaultSubscription: 'type = "identify"',
   fields,
-  toUser: (payload) => {
-    const attributes = compact({
-      email: payload.email,
-      phone_number: payload.phone,
-      name: payload.first_name,
-      surname: payload.last_name,
-      gender: payload.gender,
-      age: payload.age,
-      birthday: payload.birthday === undefined ? undefined : toBirthday(payload.birthday),
-      language: payload.language?.replace(/-/g, '_'),
-      city: payload.city,
-      country: payload.country,
-      email_optin: payload.email_optin,
-      sms_optin: payload.sms_optin,
-      whatsapp_optin: payload.whatsapp_optin,
-      gdpr_optin: payload.gdpr_optin,
-      custom:
-        payload.custom_attributes && Object.keys(payload.custom_attributes).length > 0
-          ? payload.custom_attributes
-          : undefined
-    })
-    return { identifiers: buildIdentifiers(payload), attributes, not_append: !payload.append_arrays }
-  }
+  toUser: (payload, notes) => ({
+    identifiers: buildIdentifiers(payload, notes),
+    attributes: buildAttributes({ ...payload, custom: payload.custom_attributes }, notes),
+    not_append: !payload.append_arrays
+  })
 })
-
-/** A date-only birthday (`1990-04-12`) becomes midnight UTC; anything else must already be RFC 3339 in UTC. */
-function toBirthday(value: string): string {
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value
-}

@@ -1,25 +1,25 @@
-import { defineFields, type InferPayload } from '@open-actions/core'
+import type { InferPayload } from '@open-actions/core'
 import { insiderAction } from '../insider-action'
-import { customParametersField, identifierFields, insiderBatchingFields, timestampField } from '../insider-fields'
-import { buildIdentifiers, customParams, insiderEvent } from '../insider-mapping'
+import { contextParams, eventParams, insiderEvent, withContext } from '../insider-mapping'
+import { eventActionFields, eventUser } from '../insider-track'
 
-const fields = defineFields({
-  ...identifierFields,
-  ...timestampField,
-  ...customParametersField,
-  ...insiderBatchingFields
-})
-export type UserRegisteredPayload = InferPayload<typeof fields>
+export type UserRegisteredPayload = InferPayload<typeof eventActionFields>
 
 export const userRegisteredEvent = insiderAction<UserRegisteredPayload>({
   title: 'User Registered',
-  description: 'Record User Registered as Insider’s sign_up_confirmation event.',
+  description: 'Record User Registered as Insider’s sign_up_confirmation event, every property as a parameter.',
   defaultSubscription: 'type = "track" and event = "User Registered"',
-  fields,
-  toUser: (payload) => ({
-    identifiers: buildIdentifiers(payload),
-    events: [
-      insiderEvent('sign_up_confirmation', payload.timestamp, { custom: customParams(payload.custom_parameters) })
-    ]
-  })
+  fields: eventActionFields,
+  toUser: (payload, notes) =>
+    eventUser(
+      payload,
+      [
+        insiderEvent(
+          'sign_up_confirmation',
+          payload.timestamp,
+          withContext(eventParams(payload.custom_parameters), contextParams(payload))
+        )
+      ],
+      notes
+    )
 })

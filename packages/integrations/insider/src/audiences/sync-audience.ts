@@ -20,7 +20,7 @@ import {
 } from '../insider-api'
 import { validateUser } from '../insider-action'
 import { identifierFields, insiderBatchingFields, timestampField } from '../insider-fields'
-import { buildIdentifiers, insiderEvent, toInsiderEventName } from '../insider-mapping'
+import { buildIdentifiers, insiderEvent, type Notes, toInsiderEventName } from '../insider-mapping'
 
 /** The array attribute that holds the keys of the Engage audiences a user is in. */
 export const AUDIENCE_ATTRIBUTE = 'segment_audience_name'
@@ -41,9 +41,9 @@ interface AudiencePlan {
   deletion?: AttributeDeletion
 }
 
-export function planAudienceSync(payload: SyncAudiencePayload): AudiencePlan {
+export function planAudienceSync(payload: SyncAudiencePayload, notes: Notes = []): AudiencePlan {
   const computation = readEngageComputation({ ...payload, traits_or_properties: payload.traits_or_properties })
-  const identifiers = buildIdentifiers(payload)
+  const identifiers = buildIdentifiers(payload, notes)
   // A track carries the Engage event too (e.g. audience_entered), with the audience key as a custom parameter.
   const events =
     computation.via === 'track' && payload.event_name
@@ -112,13 +112,15 @@ export const syncAudience: ActionDefinition<InsiderSettings, SyncAudiencePayload
     'context.personas.computation_class = "audience" or context.personas.computation_class = "computed_trait"',
   fields,
   perform: async (request, { payload }) => {
-    const [outcome] = await executePlans(request, [planAudienceSync(payload)])
-    return assertRecordDelivered(outcome, 'Insider')
+    const notes: Notes = []
+    const [outcome] = await executePlans(request, [planAudienceSync(payload, notes)])
+    const sent = assertRecordDelivered(outcome, 'Insider')
+    return notes.length === 0 ? sent : ({ sent, left_out: notes } as unknown as JSONLikeObject)
   },
   performBatch: (request, { payload }) =>
     deliverBatch({
       payloads: payload,
-      build: planAudienceSync,
+      build: (item) => planAudienceSync(item),
       limits: {
         maxItems: payload[0]?.batch_size ?? INSIDER_LIMITS.maxUsers,
         maxBytes: INSIDER_LIMITS.maxBytes,
