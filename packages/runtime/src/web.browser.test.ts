@@ -75,7 +75,9 @@ describe('the runtime web page', () => {
     await page.click('#tester-run')
     const error = page.locator('.validation-error')
     await error.first().waitFor()
-    expect(await error.first().innerText()).toMatch(/events\[0\]\.event_params\.currency is required for cart_page_view events/)
+    expect(await error.first().innerText()).toMatch(
+      /events\[0\]\.event_params\.currency is required for cart_page_view events/
+    )
   })
 
   it('lists the catalog of integrations from the definitions', async () => {
