@@ -161,11 +161,22 @@ describe('the runtime over HTTP, sample configuration, sandbox', () => {
 
   it('serves the OneSignal and One Creation sources into Segment', async () => {
     const { url, runtime } = await start()
+    // What a OneSignal Event Stream posts with the body template of the package's README, rendered.
     const pushSent = {
-      event: { kind: 'message.push.clicked', id: 'evt-1', timestamp: '2024-05-01T12:00:00.000Z' },
-      message: { id: 'msg-1', name: 'Spring sale', type: 'push' },
-      subscription: { id: 'sub-1', type: 'iOSPush' },
-      user: { external_id: 'user-1234' }
+      event: {
+        kind: 'message.push.clicked',
+        id: 'evt-1',
+        timestamp: 1714564800,
+        datetime: '2024-05-01T12:00:00.000Z',
+        app_id: '00000000-0000-4000-8000-000000000001',
+        external_id: 'user-1234',
+        subscription_id: 'sub-1',
+        onesignal_id: 'os-1',
+        subscription_device_type: 'iOS',
+        data: { page_name: '', page_id: '', target_name: '', target_id: '' }
+      },
+      message: { id: 'msg-1', name: 'Spring sale', title: '', contents: '', template_id: '' },
+      subscription: { language: 'en' }
     }
     const onesignal = await postJson(`${url}/v1/sources/onesignal`, pushSent)
     expect(onesignal).toMatchObject({
@@ -197,7 +208,16 @@ describe('the runtime over HTTP, sample configuration, sandbox', () => {
       (await getJson(`${url}/v1/deliveries?instance=source:onesignal`)).body as { deliveries: DeliveryRecord[] }
     ).deliveries
     expect(deliveries[0]?.body).toMatchObject({
-      batch: [{ type: 'track', event: 'Push Clicked', userId: 'user-1234', messageId: 'onesignal-evt-1' }]
+      batch: [
+        {
+          type: 'track',
+          event: 'Push Clicked',
+          userId: 'user-1234',
+          anonymousId: 'sub-1',
+          messageId: 'onesignal-evt-1',
+          timestamp: '2024-05-01T12:00:00.000Z'
+        }
+      ]
     })
     const bad = await postJson(`${url}/v1/sources/onesignal`, {
       event: { kind: 'message.fax.sent', id: 'x' },

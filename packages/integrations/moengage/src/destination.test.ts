@@ -15,6 +15,7 @@ import accepted from './__fixtures__/accepted.json'
 import badRequest from './__fixtures__/bad-request.json'
 import rateLimited from './__fixtures__/rate-limited.json'
 import { destination } from './destination'
+import { BULK_ACCEPTED } from './moengage-action'
 
 useStrictNock()
 
@@ -218,13 +219,15 @@ describe('MoEngage batches through the bulk API', () => {
         {
           type: 'event',
           customer_id: 'u-1',
+          device_id: 'anon-5678',
           actions: [
             {
               action: 'Clicked',
               attributes: { button: 'buy' },
-              platform: 'Android',
+              platform: 'ANDROID',
               app_version: '5.1.0',
-              user_time: '2024-05-01T12:00:00.000Z'
+              user_time: '2024-05-01T12:00:00.000Z',
+              current_time: '2024-05-01T12:00:00.000Z'
             }
           ],
           update_existing_only: false
@@ -232,7 +235,10 @@ describe('MoEngage batches through the bulk API', () => {
       ]
     })
     expect(onlyRequest(single).body).toMatchObject({ type: 'track', anonymous_id: 'anon-5678', event: 'Clicked' })
-    expect(results.flatMap((result) => result.multistatus ?? []).map((entry) => entry.status)).toStrictEqual([200, 200])
+    const statuses = results.flatMap((result) => result.multistatus ?? [])
+    expect(statuses.map((entry) => entry.status)).toStrictEqual([200, 200])
+    // What the bulk API knows: accepted, not processed.
+    expect(statuses[0]).toMatchObject({ body: BULK_ACCEPTED })
   })
 
   it('sends identifies as customer elements and splits bulk calls at 100 KB', async () => {
@@ -257,5 +263,120 @@ describe('MoEngage batches through the bulk API', () => {
     expect(results.flatMap((result) => result.multistatus ?? []).filter((entry) => entry.status === 200)).toHaveLength(
       12
     )
+  })
+})
+
+describe('one mapping, two transports: a batch carries what a single send carries', () => {
+  const identify = events.identifyEvent({
+    userId: 'u-77',
+    anonymousId: 'anon-77',
+    traits: { firstName: 'Jane', lastName: 'Doe', phone: '+14155550100', email: 'jane@example.com', plan: 'pro' },
+    context: { app: { version: '5.1.0' }, os: { name: 'iOS' } }
+  })
+  const track = events.trackEvent(
+    'Order Placed',
+    { total: 30 },
+    { userId: 'u-77', anonymousId: 'anon-77', context: { app: { version: '5.1.0' }, os: { name: 'Mac OS X' } } }
+  )
+
+  async function single(event: typeof identify) {
+    const requests = captureRequests(segmentIntegration(DC01).reply(200, accepted))
+    await runPresets(destination, event, settings)
+    return onlyRequest(requests).body as Record<string, unknown> & {
+      traits?: Record<string, unknown>
+      properties?: Record<string, unknown>
+      context: { app: { version?: string } }
+    }
+  }
+
+  async function bulk(event: typeof identify) {
+    const requests = captureRequests(nock(DC01).post('/v1/transition/WS1234ABCD').reply(200, accepted))
+    await runPresetsBatch(destination, [event], settings)
+    return (onlyRequest(requests).body as { elements: Record<string, unknown>[] }).elements[0]
+  }
+
+  it('identify: user id, anonymous id, every trait (reserved ones under MoEngage’s names), platform, update flag', async () => {
+    const body = await single(identify)
+    expect(body).toStrictEqual({
+      type: 'identify',
+      user_id: 'u-77',
+      anonymous_id: 'anon-77',
+      traits: {
+        ...events.sampleTraits,
+        firstName: 'Jane',
+        lastName: 'Doe',
+        phone: '+14155550100',
+        email: 'jane@example.com',
+        plan: 'pro'
+      },
+      context: { app: { version: '5.1.0' }, os: { name: 'iOS' }, library: { version: '2.11.1' } },
+      timestamp: '2024-05-01T12:00:00.000Z',
+      update_existing_only: false
+    })
+    const element = await bulk(identify)
+    const { firstName, lastName, phone, ...rest } = body.traits ?? {}
+    expect(element).toStrictEqual({
+      type: 'customer',
+      customer_id: body.user_id,
+      attributes: {
+        ...rest,
+        first_name: firstName,
+        last_name: lastName,
+        mobile: phone,
+        anonymous_id: body.anonymous_id
+      },
+      platforms: [{ platform: 'iOS', active: 'true' }],
+      update_existing_only: body.update_existing_only
+    })
+  })
+
+  it('track: user id, anonymous id as the device, properties, time, platform and app version', async () => {
+    const body = await single(track)
+    const element = await bulk(track)
+    expect(element).toStrictEqual({
+      type: 'event',
+      customer_id: body.user_id,
+      device_id: body.anonymous_id,
+      actions: [
+        {
+          action: body.event,
+          attributes: body.properties,
+          platform: 'web',
+          app_version: body.context.app.version,
+          user_time: body.timestamp,
+          current_time: body.timestamp
+        }
+      ],
+      update_existing_only: body.update_existing_only
+    })
+  })
+
+  it('Portfolio projects: the project travels as moe_project_name, single and batched', async () => {
+    const trackPreset = destination.presets?.find((preset) => preset.name === 'Track Event')
+    const subscriptions = [
+      {
+        partnerAction: 'trackEvent',
+        subscribe: 'type = "track"',
+        mapping: { ...(trackPreset?.type === 'automatic' ? trackPreset.mapping : {}), project: 'app-eu' }
+      }
+    ]
+    const requests = captureRequests(segmentIntegration(DC01).reply(200, accepted))
+    await runPresets(destination, track, settings, subscriptions)
+    expect((onlyRequest(requests).body as { properties: unknown }).properties).toStrictEqual({
+      total: 30,
+      moe_project_name: 'app-eu'
+    })
+    const batched = captureRequests(nock(DC01).post('/v1/transition/WS1234ABCD').reply(200, accepted))
+    await runPresetsBatch(destination, [track], settings, subscriptions)
+    expect(onlyRequest(batched).body).toMatchObject({
+      elements: [{ actions: [{ attributes: { total: 30, moe_project_name: 'app-eu' } }] }]
+    })
+  })
+
+  it('accepts an identify without traits', async () => {
+    const bare = events.identifyEvent()
+    delete bare.traits
+    const body = await single(bare)
+    expect(body).toMatchObject({ type: 'identify', user_id: 'user-1234', anonymous_id: 'anon-5678', traits: {} })
   })
 })

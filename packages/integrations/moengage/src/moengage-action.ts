@@ -1,8 +1,9 @@
 import type { ActionDefinition, InputField, JSONLikeObject, RequestClient } from '@segment/actions-core'
-import { deliverBatch, errorDetails, type RecordOutcome } from '@open-actions/core'
+import { deliverBatch, errorDetails, parsePayload, type RecordOutcome } from '@open-actions/core'
 import {
   BULK_ENVELOPE_BYTES,
   type BulkElement,
+  bulkElementSchema,
   type IdentifyBody,
   MOENGAGE_LIMITS,
   type MoEngageSettings,
@@ -10,6 +11,7 @@ import {
   sendToSegmentIntegration,
   type TrackBody
 } from './moengage-api'
+import { bulkElementOf } from './moengage-mapping'
 
 /**
  * How one event travels in a batch: users with a user_id go through the public bulk API as one element;
@@ -19,6 +21,15 @@ import {
 export type DeliveryPlan =
   | { readonly element: BulkElement; readonly body?: undefined }
   | { readonly body: IdentifyBody | TrackBody; readonly element?: undefined }
+
+/**
+ * What a bulk element's result says: MoEngage answers every accepted bulk call with 200 before processing it, and shows
+ * the processing only on its dashboard, so "accepted" is all that is known.
+ */
+export const BULK_ACCEPTED = {
+  accepted: true,
+  note: 'MoEngage’s bulk API accepts before processing; its dashboard shows the outcome'
+} as const
 
 async function sendSingle(
   request: RequestClient,
@@ -39,19 +50,22 @@ async function sendSingle(
   }
 }
 
+/**
+ * Both MoEngage actions: `toBody` is the one mapping (a body for the Segment integration endpoint, validated); a single
+ * event posts it, a batch sends it as a bulk element (`bulkElementOf`).
+ */
 export function moengageAction<Payload extends JSONLikeObject & { batch_size?: number }>(definition: {
   readonly title: string
   readonly description: string
   readonly defaultSubscription: string
   readonly fields: Record<string, InputField>
-  /** The body for the Segment integration endpoint (validated: data rules, identity). */
   readonly toBody: (payload: Payload) => IdentifyBody | TrackBody
-  /** The bulk element for a user with a user_id (validated). */
-  readonly toElement: (body: IdentifyBody | TrackBody) => BulkElement
 }): ActionDefinition<MoEngageSettings, Payload> {
   const plan = (payload: Payload): DeliveryPlan => {
     const body = definition.toBody(payload)
-    return body.user_id ? { element: definition.toElement(body) } : { body }
+    return body.user_id
+      ? { element: parsePayload(bulkElementSchema, bulkElementOf(body), 'MoEngage bulk element') }
+      : { body }
   }
   return {
     title: definition.title,
@@ -78,7 +92,11 @@ export function moengageAction<Payload extends JSONLikeObject & { batch_size?: n
           return Promise.all(
             plans.map((item) =>
               item.element
-                ? { ok: true as const, sent: item.element as unknown as JSONLikeObject }
+                ? {
+                    ok: true as const,
+                    sent: item.element as unknown as JSONLikeObject,
+                    body: BULK_ACCEPTED as unknown as JSONLikeObject
+                  }
                 : sendSingle(request, settings, item.body)
             )
           )

@@ -2,7 +2,11 @@ import type { JSONLikeObject, RequestClient } from '@segment/actions-core'
 import { defineRegions, sendVendorRequest } from '@open-actions/core'
 import { z } from 'zod'
 
-/** MoEngage data centres (moengage.com/docs/api/introduction). Data cannot move between them. */
+/**
+ * MoEngage data centres. DC-01 to DC-06 are listed on help.moengage.com ("Data Centers in MoEngage"); DC-101 is named by
+ * MoEngage's API reference (moengage.com/docs/api: "Your MoEngage Data Center (DC) can be 01, 02, 03, 04, 05, 06, or
+ * 101", host `api-{dc}.moengage.com`). Data cannot move between them.
+ */
 export const moengageRegions = defineRegions({
   setting: 'region',
   label: 'Data Center',
@@ -45,6 +49,8 @@ const moengageErrorContext = {
 
 // ── Data rules (moengage.com/docs/api: reserved names) ───────────────────────────────────────────────
 const BLOCKED_NAMES = new Set(['id', '_id', ''])
+/** The one `moe_` name we send ourselves: MoEngage's Portfolio project of an event. */
+export const PROJECT_PROPERTY = 'moe_project_name'
 
 /** Attribute and event names MoEngage refuses: the reserved `moe_` prefix, and `id`, `_id` and the empty name. */
 export const attributeNames = (where: string) =>
@@ -56,7 +62,7 @@ export const attributeNames = (where: string) =>
           path: [key],
           message: `is a blocked MoEngage attribute name (${where} may not use "id", "_id" or an empty name)`
         })
-      else if (key.startsWith('moe_'))
+      else if (key.startsWith('moe_') && key !== PROJECT_PROPERTY)
         context.addIssue({
           code: 'custom',
           path: [key],
@@ -122,29 +128,34 @@ export async function checkCredentials(request: RequestClient, settings: MoEngag
 }
 
 // ── The public bulk API: POST /v1/transition/{workspace_id} ───────────────────────────────────────────
+const platform = z.enum(['iOS', 'ANDROID', 'web'])
 export const customerElementSchema = z.strictObject({
   type: z.literal('customer'),
   customer_id: z.string().min(1),
   attributes: attributeNames('traits'),
+  platforms: z.array(z.strictObject({ platform, active: z.enum(['true', 'false']) })).optional(),
   update_existing_only: z.boolean().optional()
 })
 export const eventElementSchema = z.strictObject({
   type: z.literal('event'),
   customer_id: z.string().min(1),
+  device_id: z.string().min(1).optional(),
   actions: z
     .array(
       z.strictObject({
         action: eventName,
         attributes: attributeNames('properties'),
-        platform: z.string().optional(),
+        platform: platform.optional(),
         app_version: z.string().optional(),
-        user_time: z.string().optional()
+        user_time: z.string().optional(),
+        current_time: z.string().optional()
       })
     )
     .length(1),
   update_existing_only: z.boolean().optional()
 })
 export type BulkElement = z.infer<typeof customerElementSchema> | z.infer<typeof eventElementSchema>
+export const bulkElementSchema = z.union([customerElementSchema, eventElementSchema])
 
 export const BULK_ENVELOPE_BYTES = '{"type":"transition","elements":[]}'.length
 

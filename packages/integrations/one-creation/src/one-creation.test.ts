@@ -178,6 +178,19 @@ describe('One Creation connect', () => {
     await expect(connect(settings)).resolves.toStrictEqual({ connected: true, message: 'You are connected to Segment' })
   })
 
+  it.each([
+    ['a 404 that is not Segment’s “profile not found”', { error: { code: 'not_found', message: 'Space not found.' } }],
+    ['a 404 without Segment’s error body', '404 page not found']
+  ])('tells “no such space” apart from success: %s', async (_name, body) => {
+    cdn().reply(200, { integrations: {} })
+    profile('https://profiles.segment.com').reply(404, body)
+    await expect(connect(settings)).resolves.toStrictEqual({
+      connected: false,
+      field: 'space_id',
+      reason: 'Segment has no space with this id'
+    })
+  })
+
   it('names the write key when no source has it', async () => {
     cdn().reply(404, 'Not Found')
     await expect(connect(settings)).resolves.toStrictEqual({

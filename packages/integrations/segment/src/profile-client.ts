@@ -62,6 +62,15 @@ const pageSchema = z.object({
 
 const profileErrorSchema = z.object({ error: z.object({ code: z.string().optional(), message: z.string() }) })
 
+/**
+ * Segment's answer for a profile that does not exist, in a space that does:
+ * `404 {"error":{"code":"not_found","message":"Profile was not found."}}`. Any other 404 (another code or message, or
+ * none) is not read as a missing profile: it is an unknown space or path, which a caller must not take for success.
+ */
+function isMissingProfile(error: { code?: string | undefined; message: string } | undefined): boolean {
+  return error?.code === 'not_found' && /\bprofile\b/i.test(error.message)
+}
+
 export interface ProfileClient {
   get<Data = unknown>(
     identifier: ProfileIdentifier,
@@ -109,19 +118,21 @@ export function createProfileClient(options: ProfileClientOptions): ProfileClien
     `${baseUrl}/v1/spaces/${encodeURIComponent(options.spaceId)}/collections/${identifier.collection ?? 'users'}/profiles/` +
     `${encodeURIComponent(identifier.type)}:${encodeURIComponent(identifier.value)}/${resource}`
 
-  const errorContext = {
-    vendor: 'Segment Profile API',
-    readMessage: (body: unknown) => {
-      const parsed = profileErrorSchema.safeParse(body)
-      return parsed.success ? parsed.data.error.message : undefined
-    }
-  }
-
   const get = async <Data>(
     identifier: ProfileIdentifier,
     resource: ProfileResource,
     query: ProfileQuery = {}
   ): Promise<ProfilePage<Data>> => {
+    // The error body of this one call, to tell "no such profile" from any other 404 (an unknown space).
+    let answered: z.infer<typeof profileErrorSchema>['error'] | undefined
+    const errorContext = {
+      vendor: 'Segment Profile API',
+      readMessage: (body: unknown) => {
+        const parsed = profileErrorSchema.safeParse(body)
+        answered = parsed.success ? parsed.data.error : undefined
+        return answered?.message
+      }
+    }
     try {
       const response = await sendVendorRequest(
         request,
@@ -133,7 +144,7 @@ export function createProfileClient(options: ProfileClientOptions): ProfileClien
       const data = page.traits ?? page.metadata ?? page.data
       return { data: data as Data, ...(page.cursor ? { cursor: page.cursor } : {}) }
     } catch (error) {
-      if (error instanceof IntegrationError && error.status === 404) {
+      if (error instanceof IntegrationError && error.status === 404 && isMissingProfile(answered)) {
         throw new ProfileNotFoundError(`${error.message} (${identifier.type}:${identifier.value})`)
       }
       throw error

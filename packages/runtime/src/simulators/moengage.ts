@@ -28,6 +28,19 @@ export const moengageSimulator: VendorSimulator = {
       if (byteLength(request.rawBody) > 100 * 1024) return fail(413, 'payload exceeds 100 KB', 'Payload Too Large')
       if (!isRecord(request.body) || request.body.type !== 'transition' || !Array.isArray(request.body.elements))
         return fail(400, 'elements is mandatory', 'Bad Request')
+      // Platform values outside MoEngage's list are refused (its bulk API reference: "unsupported values … 400").
+      const badPlatform = request.body.elements.findIndex(
+        (element: unknown) =>
+          isRecord(element) &&
+          Array.isArray(element.actions) &&
+          element.actions.some(
+            (action: unknown) =>
+              isRecord(action) &&
+              action.platform !== undefined &&
+              !['ANDROID', 'iOS', 'web', 'TV', 'unknown'].includes(String(action.platform))
+          )
+      )
+      if (badPlatform >= 0) return fail(400, 'platform must be one of ANDROID, iOS, web, TV, unknown', 'AttributeError')
       const missing = request.body.elements.findIndex(
         (element: unknown) => !isRecord(element) || typeof element.customer_id !== 'string'
       )

@@ -1,9 +1,19 @@
 import { defineFields, eventFields, type InferPayload, parsePayload } from '@open-actions/core'
-import { eventElementSchema, trackBodySchema } from '../moengage-api'
+import { PROJECT_PROPERTY, trackBodySchema } from '../moengage-api'
 import { moengageAction } from '../moengage-action'
 import { commonBody, commonFields } from '../moengage-fields'
 
-const fields = defineFields({ ...commonFields, event_name: eventFields.event_name, properties: eventFields.properties })
+const fields = defineFields({
+  ...commonFields,
+  event_name: eventFields.event_name,
+  properties: eventFields.properties,
+  project: {
+    label: 'Portfolio Project',
+    description:
+      'For MoEngage Portfolio workspaces: the project the event belongs to, sent as the property `moe_project_name`.',
+    type: 'string'
+  }
+})
 export type TrackEventPayload = InferPayload<typeof fields>
 
 export const trackEvent = moengageAction<TrackEventPayload>({
@@ -15,26 +25,15 @@ export const trackEvent = moengageAction<TrackEventPayload>({
   toBody: (payload) =>
     parsePayload(
       trackBodySchema,
-      { type: 'track', ...commonBody(payload), event: payload.event_name, properties: payload.properties ?? {} },
-      'MoEngage track'
-    ),
-  toElement: (body) =>
-    parsePayload(
-      eventElementSchema,
       {
-        type: 'event',
-        customer_id: body.user_id,
-        actions: [
-          {
-            action: body.type === 'track' ? body.event : '',
-            attributes: body.type === 'track' ? body.properties : {},
-            ...(body.context.os.name ? { platform: body.context.os.name } : {}),
-            ...(body.context.app.version ? { app_version: body.context.app.version } : {}),
-            user_time: body.timestamp
-          }
-        ],
-        update_existing_only: body.update_existing_only
+        type: 'track',
+        ...commonBody(payload),
+        event: payload.event_name,
+        properties: {
+          ...(payload.properties ?? {}),
+          ...(payload.project ? { [PROJECT_PROPERTY]: payload.project } : {})
+        }
       },
-      'MoEngage event'
+      'MoEngage track'
     )
 })
