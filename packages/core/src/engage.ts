@@ -1,3 +1,5 @@
+import type { engageFields } from './fields'
+import type { InferPayload } from './types'
 import type { JSONValue } from '@segment/actions-core'
 import { PayloadValidationError } from '@segment/actions-core'
 
@@ -25,12 +27,12 @@ export type EngageComputation =
       readonly via: 'identify' | 'track'
     }
 
-export interface EngageInput {
-  readonly computation_key: string
+/**
+ * What `engageFields` map, as an action receives it; the class is read as any string, since the reader also serves
+ * callers outside actions-core (whose field validation would have refused another class) and checks it itself.
+ */
+export type EngageInput = Omit<InferPayload<typeof engageFields>, 'computation_class'> & {
   readonly computation_class: string
-  readonly traits_or_properties: Readonly<Record<string, unknown>>
-  readonly event_type: string
-  readonly event_name?: string
 }
 
 function isComputationClass(value: string): value is ComputationClass {

@@ -1,3 +1,5 @@
+import { parseRetryAfter } from './retry'
+
 export interface ErrorDetails {
   readonly name: string
   readonly message: string
@@ -7,6 +9,18 @@ export interface ErrorDetails {
   readonly httpStatus: number | undefined
   readonly code: string | undefined
   readonly retryAfterMs: number | undefined
+  /**
+   * Whether the error says it is worth another attempt: its own `retryable` flag, or what its actions-core class means
+   * (`RetryableError` yes; `PayloadValidationError` and `InvalidAuthenticationError` no). Undefined: the status decides.
+   */
+  readonly retryable: boolean | undefined
+}
+
+/** actions-core classes whose name says whether to retry, whichever copy of actions-core threw them. */
+const RETRYABLE_BY_NAME: Readonly<Record<string, boolean>> = {
+  RetryableError: true,
+  PayloadValidationError: false,
+  InvalidAuthenticationError: false
 }
 
 interface ErrorLike {
@@ -16,12 +30,14 @@ interface ErrorLike {
   httpStatus?: unknown
   code?: unknown
   retryAfterMs?: unknown
+  retryable?: unknown
   response?: { status?: unknown; headers?: { get?: (name: string) => string | null } }
 }
 
 /**
  * What anything thrown says about itself, read one way everywhere: actions-core errors (`status`, `code`), our
- * vendor errors (`httpStatus`, `retryAfterMs`), actions-core's `HTTPError` (`response.status`, `Retry-After`).
+ * vendor errors (`httpStatus`, `retryAfterMs`, `retryable`), actions-core's `HTTPError` (`response.status`,
+ * `Retry-After`). By name and fields, never by class identity, so errors from another copy of actions-core read the same.
  */
 export function errorDetails(error: unknown): ErrorDetails {
   const candidate = (typeof error === 'object' && error !== null ? error : {}) as ErrorLike
@@ -34,11 +50,12 @@ export function errorDetails(error: unknown): ErrorDetails {
     status,
     httpStatus: typeof candidate.httpStatus === 'number' ? candidate.httpStatus : responseStatus,
     code: typeof candidate.code === 'string' ? candidate.code : undefined,
-    retryAfterMs:
-      typeof candidate.retryAfterMs === 'number'
-        ? candidate.retryAfterMs
-        : header && /^\d+$/.test(header)
-          ? Number(header) * 1000
+    retryAfterMs: typeof candidate.retryAfterMs === 'number' ? candidate.retryAfterMs : parseRetryAfter(header),
+    retryable:
+      typeof candidate.retryable === 'boolean'
+        ? candidate.retryable
+        : typeof candidate.name === 'string'
+          ? RETRYABLE_BY_NAME[candidate.name]
           : undefined
   }
 }

@@ -9,7 +9,7 @@ import {
 } from '@segment/actions-core'
 import nock from 'nock'
 import { VendorRetryableError } from './errors'
-import { chunkByLimits, errorForResponse, multiStatusFromOutcomes, parseRetryAfter, sendVendorRequest } from './http'
+import { chunkByLimits, errorForResponse, multiStatusFromOutcomes, sendVendorRequest } from './http'
 
 const context = { vendor: 'Example', readMessage: (body: unknown) => (body as { error?: string } | undefined)?.error }
 const response = (status: number, data: unknown, headers: Record<string, string> = {}) => ({
@@ -39,16 +39,6 @@ afterAll(async () => {
 afterEach(() => {
   expect(nock.pendingMocks()).toStrictEqual([])
   nock.cleanAll()
-})
-
-describe('parseRetryAfter', () => {
-  it('reads delta-seconds and HTTP dates', () => {
-    expect(parseRetryAfter('3')).toBe(3000)
-    expect(parseRetryAfter('0.5')).toBe(500)
-    expect(parseRetryAfter('Wed, 01 May 2024 12:00:10 GMT', Date.parse('2024-05-01T12:00:00Z'))).toBe(10_000)
-    expect(parseRetryAfter('soon')).toBeUndefined()
-    expect(parseRetryAfter(null)).toBeUndefined()
-  })
 })
 
 describe('errorForResponse', () => {
@@ -85,6 +75,12 @@ describe('errorForResponse', () => {
     })
     expect(errorForResponse(response(520, ''), context)).toMatchObject({ status: 500 })
     expect(errorForResponse(response(408, ''), context)).toBeInstanceOf(VendorRetryableError)
+    // 423 is retryable here as everywhere else (the runtime's policy is the same function).
+    expect(errorForResponse(response(423, { error: 'locked' }), context)).toMatchObject({
+      status: 423,
+      retryable: true,
+      message: 'Example answered HTTP 423: locked'
+    })
   })
 
   it('maps other 4xx to a non-retryable error with the vendor message', () => {

@@ -1,20 +1,12 @@
 import type { JSONLikeObject, ModifiedResponse, RequestClient, ErrorCodes } from '@segment/actions-core'
 import { getErrorCodeFromHttpStatus, IntegrationError, MultiStatusResponse } from '@segment/actions-core'
-import { VendorAuthenticationError, VendorRetryableError } from './errors'
+import { type RetryableStatus, VendorAuthenticationError, VendorRetryableError } from './errors'
+import { isRetryableStatus, parseRetryAfter } from './retry'
 
-type RetryableStatus = ConstructorParameters<typeof VendorRetryableError>[1]
-const RETRYABLE_STATUSES = new Set<number>([
+/** Statuses actions-core's `RetryableError` accepts as they are; any other retryable status is reported as 500. */
+const RETRYABLE_ERROR_STATUSES = new Set<number>([
   408, 423, 429, 500, 502, 503, 504, 505, 506, 507, 508, 509, 510, 511, 598, 599
 ])
-
-/** `Retry-After` in milliseconds: either delta-seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
-  if (value === null || value === undefined || value.trim() === '') return undefined
-  const trimmed = value.trim()
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000)
-  const date = Date.parse(trimmed)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
-}
 
 export interface VendorErrorContext {
   /** The vendor's name as users know it, used in every message. */
@@ -50,8 +42,9 @@ function summarizeBody(body: unknown): string | undefined {
 
 /**
  * The one mapping from a vendor's HTTP status to an actions-core outcome:
- * 2xx → nothing; 401/403 → `InvalidAuthenticationError`; 408/429/5xx → retryable (429 honours
- * `Retry-After`); any other status → a non-retryable `IntegrationError` carrying the vendor's message.
+ * 2xx → nothing; 401/403 → `InvalidAuthenticationError`; what `isRetryableStatus` calls retryable (408, 423, 429,
+ * 5xx) → `VendorRetryableError` with the vendor's `Retry-After`; any other status → a non-retryable
+ * `IntegrationError` carrying the vendor's message.
  */
 export function errorForResponse(response: ResponseLike, context: VendorErrorContext): Error | undefined {
   const { status } = response
@@ -62,10 +55,10 @@ export function errorForResponse(response: ResponseLike, context: VendorErrorCon
   if (status === 401 || status === 403) {
     return new VendorAuthenticationError(`${context.vendor} rejected the credentials (HTTP ${status})${detail}`, status)
   }
-  if (status === 408 || status === 429 || status >= 500) {
-    const retryStatus = (RETRYABLE_STATUSES.has(status) ? status : 500) as RetryableStatus
+  if (isRetryableStatus(status)) {
+    const retryStatus = (RETRYABLE_ERROR_STATUSES.has(status) ? status : 500) as RetryableStatus
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'))
-    return new VendorRetryableError(`${context.vendor} answered HTTP ${status}${detail}`, retryStatus, retryAfterMs)
+    return new VendorRetryableError(`${context.vendor} answered HTTP ${status}${detail}`, retryStatus, { retryAfterMs })
   }
   return new IntegrationError(
     `${context.vendor} rejected the request (HTTP ${status})${detail}`,
@@ -120,7 +113,7 @@ export async function sendVendorRequest<Data = unknown>(
     response = await request<Data>(url, { ...options, throwHttpErrors: false, skipResponseCloning: true })
   } catch (error) {
     if (isNetworkError(error)) {
-      throw new VendorRetryableError(`${context.vendor} could not be reached: ${error.message}`, 503)
+      throw new VendorRetryableError(`${context.vendor} could not be reached: ${error.message}`, 503, { cause: error })
     }
     throw error
   }

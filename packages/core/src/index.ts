@@ -18,6 +18,7 @@ export type { ComputationClass, EngageComputation, EngageInput } from './engage'
 export { errorDetails } from './error-details'
 export type { ErrorDetails } from './error-details'
 export { InvalidSettingError, VendorAuthenticationError, VendorRetryableError } from './errors'
+export type { RetryableStatus } from './errors'
 export {
   batchingFields,
   ecommerceFields,
@@ -33,9 +34,9 @@ export {
   chunkByLimits,
   errorForResponse,
   multiStatusFromOutcomes,
-  parseRetryAfter,
   sendVendorRequest
 } from './http'
+export { isRetryableStatus, parseRetryAfter } from './retry'
 export type { RecordOutcome, VendorErrorContext } from './http'
 export { ISO_COUNTRY_CODES, ISO_CURRENCY_CODES } from './iso-codes'
 export { toCountryCode, toCurrencyCode, toE164, toUtcTimestamp } from './normalize'

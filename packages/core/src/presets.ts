@@ -26,7 +26,11 @@ export function presetSubscriptions(definition: Pick<DestinationDefinition<never
   return subscriptions
 }
 
-/** One automatic preset per action: its default subscription and its fields' default mappings, named after it. */
+/**
+ * One automatic preset per action that has a default subscription: that subscription and the fields' default
+ * mappings, named after the action. Presets and the catalog's default subscriptions then cannot disagree. An action
+ * without a default subscription (one to add by hand, say a beta feature) gets no preset.
+ */
 export function presetsFromActions(
   actions: Readonly<
     Record<
@@ -35,11 +39,17 @@ export function presetsFromActions(
     >
   >
 ): Preset[] {
-  return Object.entries(actions).map(([key, action]) => ({
-    name: action.title,
-    subscribe: action.defaultSubscription ?? '',
-    partnerAction: key,
-    mapping: defaultValues(action.fields),
-    type: 'automatic' as const
-  }))
+  return Object.entries(actions).flatMap(([key, action]) =>
+    action.defaultSubscription
+      ? [
+          {
+            name: action.title,
+            subscribe: action.defaultSubscription,
+            partnerAction: key,
+            mapping: defaultValues(action.fields),
+            type: 'automatic' as const
+          }
+        ]
+      : []
+  )
 }

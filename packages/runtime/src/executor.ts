@@ -1,14 +1,20 @@
-import type { Destination, JSONObject, Result } from '@segment/actions-core'
+import type { Destination, JSONObject, Result, StateContext } from '@segment/actions-core'
 import { errorDetails } from '@open-actions/core'
 import { createSegmentClient } from '@open-actions/segment'
 import type { AttemptOutcome } from './delivery/retry-policy'
-import type { Claim } from './store/store'
+import type { Claim, StateWrite } from './store/store'
 import type { DestinationTarget, Lane, SourceTarget, Target } from './targets'
 import { requestContext } from './transport/recorder'
 
 function failure(error: unknown): AttemptOutcome {
   const details = errorDetails(error)
-  return { ok: false, status: details.status, message: details.message, retryAfterMs: details.retryAfterMs }
+  return {
+    ok: false,
+    status: details.status,
+    message: details.message,
+    retryAfterMs: details.retryAfterMs,
+    ...(details.retryable === undefined ? {} : { retryable: details.retryable })
+  }
 }
 
 /** The last result actions-core reported (the action's own output), kept small for result look-ups. */
@@ -34,6 +40,33 @@ export async function execute(lane: Lane, target: Target, claims: readonly Claim
   )
 }
 
+/**
+ * actions-core's `stateContext` for one delivery, as Segment's runtime gives one per event: `getRequestContext` reads
+ * what earlier attempts of this delivery left (loaded with the claim), `setResponseContext` records what this attempt
+ * leaves; the workers store it with the settlement, so it survives a restart. Per instance and event: nothing is
+ * shared with another destination instance, or with the same message sent again (a new delivery).
+ */
+export function deliveryState(
+  claim: Claim,
+  now: () => number = Date.now
+): StateContext & { readonly writes: StateWrite[] } {
+  const values = new Map(Object.entries(claim.state))
+  const writes: StateWrite[] = []
+  return {
+    writes,
+    getRequestContext(key, callback) {
+      const value = values.get(key)
+      callback?.(value)
+      return value
+    },
+    setResponseContext(key, value, ttl) {
+      const ms = ((ttl.hour ?? 0) * 60 + (ttl.minute ?? 0)) * 60_000 + (ttl.second ?? 0) * 1000
+      values.set(key, value)
+      writes.push({ key, value, expiresAt: now() + (ms > 0 ? ms : 24 * 60 * 60_000) })
+    }
+  }
+}
+
 async function executeDestination(
   destination: Destination<JSONObject>,
   target: DestinationTarget,
@@ -43,8 +76,13 @@ async function executeDestination(
     if (!target.batched) {
       const [claim] = claims
       if (!claim || claims.length !== 1) throw new Error('an unbatched target takes one event per attempt')
-      const output = await destination.onEvent(claim.event, target.settings)
-      return [{ ok: true, detail: summarize(output) }]
+      const stateContext = deliveryState(claim)
+      try {
+        const output = await destination.onEvent(claim.event, target.settings, { stateContext })
+        return [{ ok: true, detail: summarize(output), state: stateContext.writes }]
+      } catch (error) {
+        return [{ ...failure(error), state: stateContext.writes }]
+      }
     }
     const output = await destination.onBatch(
       claims.map((claim) => claim.event),

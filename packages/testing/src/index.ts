@@ -2,4 +2,4 @@ export { captureRequests, onlyRequest, pickHeaders, useStrictNock } from './nock
 export type { CapturedRequest } from './nock-scope'
 export * as events from './events'
 export { DEFAULT_FUZZ_SEED, fuzzSeed, jsonValueArbitrary, segmentEventArbitrary } from './arbitraries'
-export { runPresets, runPresetsBatch } from './run-presets'
+export { memoryStateContext, runPresets, runPresetsBatch } from './run-presets'

@@ -239,7 +239,15 @@ async function runtimeMode(
         const event = path.event(index)
         for (const target of matchTargets(runtime.lanes, event))
           await execute(lane, target, [
-            { id: 'bench', eventId: event.messageId ?? '', event, target: target.ref, attempt: 1, budgetStart: 0 }
+            {
+              id: 'bench',
+              eventId: event.messageId ?? '',
+              event,
+              target: target.ref,
+              attempt: 1,
+              budgetStart: 0,
+              state: {}
+            }
           ])
       }
     )

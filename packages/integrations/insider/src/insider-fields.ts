@@ -51,6 +51,79 @@ export const customParametersField = defineFields({
   }
 })
 
+/** `firstName`, else `first_name` (the Segment spec's form, else the snake_case one upstream reads). */
+export const eitherCase = (path: string, camel: string, snake: string) => ({
+  '@if': {
+    exists: { '@path': `${path}.${camel}` },
+    then: { '@path': `${path}.${camel}` },
+    else: { '@path': `${path}.${snake}` }
+  }
+})
+
+const trait = (path: string) => ({ '@path': `$.traits.${path}` })
+
+/** Insider's predefined user attributes (the seed's table), from an identify's traits. */
+export const attributeFields = defineFields({
+  age: { label: 'Age', description: 'The user’s age.', type: 'number', default: trait('age') },
+  birthday: {
+    label: 'Birthday',
+    description:
+      'The user’s birthday: an ISO 8601 date or date-time, sent as RFC 3339 in UTC (an offset is converted; anything else is left out, and the result says so).',
+    type: 'string',
+    default: trait('birthday')
+  },
+  first_name: {
+    label: 'First Name',
+    description: 'Sent as Insider `name` (the `firstName` trait, else `first_name`).',
+    type: 'string',
+    default: eitherCase('$.traits', 'firstName', 'first_name')
+  },
+  last_name: {
+    label: 'Last Name',
+    description: 'Sent as Insider `surname` (the `lastName` trait, else `last_name`).',
+    type: 'string',
+    default: eitherCase('$.traits', 'lastName', 'last_name')
+  },
+  gender: { label: 'Gender', description: 'The user’s gender.', type: 'string', default: trait('gender') },
+  city: { label: 'City', description: 'The user’s city.', type: 'string', default: trait('address.city') },
+  country: {
+    label: 'Country',
+    description: 'An ISO 3166-1 alpha-2 code (e.g. TR) or a country name (e.g. Türkiye), sent as the code.',
+    type: 'string',
+    default: trait('address.country')
+  },
+  language: {
+    label: 'Language',
+    description: 'e.g. en-US, sent as en_US.',
+    type: 'string',
+    default: { '@path': '$.context.locale' }
+  },
+  email_optin: {
+    label: 'Email Opt-in',
+    description: 'Whether the user agreed to receive email.',
+    type: 'boolean',
+    default: trait('emailOptin')
+  },
+  sms_optin: {
+    label: 'SMS Opt-in',
+    description: 'Whether the user agreed to receive SMS.',
+    type: 'boolean',
+    default: trait('smsOptin')
+  },
+  whatsapp_optin: {
+    label: 'WhatsApp Opt-in',
+    description: 'Whether the user agreed to receive WhatsApp messages.',
+    type: 'boolean',
+    default: trait('whatsappOptin')
+  },
+  gdpr_optin: {
+    label: 'GDPR Opt-in',
+    description: 'false blocks every Insider message and campaign for the user; true or empty allows them.',
+    type: 'boolean',
+    default: trait('gdprOptin')
+  }
+})
+
 /** The page and device an event came from: Insider's `url`, `referrer` and `user_agent` parameters, as upstream. */
 export const contextFields = defineFields({
   page_url: {
@@ -74,15 +147,6 @@ export const contextFields = defineFields({
 })
 
 const contextTrait = (name: string) => ({ '@path': `$.context.traits.${name}` })
-/** `firstName`, else `first_name` (the Segment spec's form, else the snake_case one upstream reads). */
-export const eitherCase = (path: string, camel: string, snake: string) => ({
-  '@if': {
-    exists: { '@path': `${path}.${camel}` },
-    then: { '@path': `${path}.${camel}` },
-    else: { '@path': `${path}.${snake}` }
-  }
-})
-
 /** Who the user is, on every event: the user's traits as Insider attributes (upstream sends them with each track). */
 export const userAttributesField = defineFields({
   user_attributes: {

@@ -1,7 +1,16 @@
-import { compact, toCountryCode, toCurrencyCode, toE164, toUtcTimestamp } from '@open-actions/core'
+import {
+  compact,
+  type InferPayload,
+  type productProperties,
+  toCountryCode,
+  toCurrencyCode,
+  toE164,
+  toUtcTimestamp
+} from '@open-actions/core'
 import type { JSONLikeObject } from '@segment/actions-core'
 import { PayloadValidationError } from '@segment/actions-core'
 import type { InsiderAttributes, InsiderEvent, InsiderIdentifiers } from './insider-api'
+import type { attributeFields, contextFields, identifierFields } from './insider-fields'
 
 /** An optional value that could not be read as Insider takes it: left out of the request, and said so in the result. */
 export interface LeftOut {
@@ -33,15 +42,7 @@ function readPhone(value: string | undefined, field: string, notes: Notes): stri
   return phone
 }
 
-export interface IdentifierPayload {
-  uuid?: string
-  segment_anonymous_id?: string
-  email_as_identifier?: boolean
-  phone_number_as_identifier?: boolean
-  email?: string
-  phone?: string
-  custom_identifiers?: JSONLikeObject
-}
+export type IdentifierPayload = InferPayload<typeof identifierFields>
 
 /**
  * Insider's identifiers, per the seed: userId → uuid, anonymousId → custom `segment_anonymous_id`, email and phone when
@@ -65,30 +66,15 @@ export function buildIdentifiers(payload: IdentifierPayload, notes: Notes): Insi
   })
 }
 
-/** User attributes as the actions collect them (identify fields, or a track's `user_attributes`). */
-export interface UserAttributesInput {
-  email?: string
-  phone?: string
-  first_name?: string
-  last_name?: string
-  gender?: string
-  age?: number
-  birthday?: string
-  language?: string
-  city?: string
-  country?: string
-  email_optin?: boolean
-  sms_optin?: boolean
-  whatsapp_optin?: boolean
-  gdpr_optin?: boolean
-  custom?: JSONLikeObject
-}
+/** User attributes as the actions collect them: an identify's fields, or a track's `user_attributes` (a subset). */
+export type UserAttributesInput = Partial<InferPayload<typeof attributeFields>> &
+  Pick<IdentifierPayload, 'email' | 'phone'>
 
 /**
  * Insider's predefined attributes (the seed's table), each read where the meaning is unambiguous: a country name →
  * its ISO code, a birthday with an offset → UTC, `en-US` → `en_US`. What cannot be read is left out, with a note.
  */
-export function buildAttributes(input: UserAttributesInput, notes: Notes): InsiderAttributes {
+export function buildAttributes(input: UserAttributesInput, notes: Notes, custom?: JSONLikeObject): InsiderAttributes {
   let birthday: string | undefined
   if (input.birthday !== undefined && input.birthday !== '') {
     birthday = toUtcTimestamp(input.birthday)
@@ -124,7 +110,7 @@ export function buildAttributes(input: UserAttributesInput, notes: Notes): Insid
     sms_optin: input.sms_optin,
     whatsapp_optin: input.whatsapp_optin,
     gdpr_optin: input.gdpr_optin,
-    custom: input.custom && Object.keys(input.custom).length > 0 ? input.custom : undefined
+    custom: custom && Object.keys(custom).length > 0 ? custom : undefined
   })
 }
 
@@ -223,11 +209,7 @@ export function eventParams(
 }
 
 /** The page and device an event came from (Segment context), Insider's standard parameters for them. */
-export interface ContextPayload {
-  page_url?: string
-  referrer?: string
-  user_agent?: string
-}
+export type ContextPayload = InferPayload<typeof contextFields>
 
 /** `url`, `referrer` and `user_agent` from the context, where the event's own properties have none. */
 export function contextParams(payload: ContextPayload): StandardParams {
@@ -250,20 +232,7 @@ export function insiderEvent(name: string, timestamp: string, params: EventParam
   }
 }
 
-export interface ProductPayload {
-  product_id?: string
-  sku?: string
-  category?: string
-  name?: string
-  brand?: string
-  variant?: string
-  price?: number
-  quantity?: number
-  coupon?: string
-  position?: number
-  url?: string
-  image_url?: string
-}
+export type ProductPayload = InferPayload<typeof productProperties>
 
 /**
  * An event about one product: the product's properties read as for any event (product_id, category → taxonomy,

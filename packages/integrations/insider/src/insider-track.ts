@@ -1,5 +1,4 @@
-import type { JSONLikeObject } from '@segment/actions-core'
-import { defineFields } from '@open-actions/core'
+import { defineFields, type InferPayload } from '@open-actions/core'
 import type { InsiderEvent } from './insider-api'
 import {
   contextFields,
@@ -9,14 +8,7 @@ import {
   timestampField,
   userAttributesField
 } from './insider-fields'
-import {
-  buildAttributes,
-  buildIdentifiers,
-  type ContextPayload,
-  type IdentifierPayload,
-  type Notes,
-  type UserAttributesInput
-} from './insider-mapping'
+import { buildAttributes, buildIdentifiers, type Notes } from './insider-mapping'
 
 /** The fields every event action shares: who (identifiers, user attributes), when, the event's properties, where. */
 export const eventActionFields = defineFields({
@@ -28,8 +20,7 @@ export const eventActionFields = defineFields({
   ...insiderBatchingFields
 })
 
-type EventActionPayload = IdentifierPayload &
-  ContextPayload & { user_attributes?: UserAttributesInput; custom_parameters?: JSONLikeObject }
+type EventActionPayload = InferPayload<typeof eventActionFields>
 
 /**
  * One Insider user record for an event: its identifiers, the user's attributes as the event carries them (as Segment's

@@ -99,7 +99,7 @@ describe('MoEngage presets through Destination.onEvent', () => {
 })
 
 describe('MoEngage and Engage, by both methods', () => {
-  it('an audience sent by identify arrives as a true/false custom attribute, through the Engage identify preset only', async () => {
+  it('an audience sent by identify arrives as a true/false custom attribute', async () => {
     const requests = captureRequests(segmentIntegration(DC01).times(2).reply(200, accepted))
     await runPresets(destination, events.audienceIdentifyEvent('vip_users', true), settings)
     await runPresets(destination, events.audienceIdentifyEvent('vip_users', false), settings)
@@ -134,13 +134,25 @@ describe('MoEngage and Engage, by both methods', () => {
     ])
   })
 
-  it('keeps the Engage presets and the general presets apart, so each event is sent once', () => {
-    const subscribeOf = (name: string) => destination.presets?.find((preset) => preset.name === name)
-    expect(subscribeOf('Identify User')).toMatchObject({ partnerAction: 'identifyUser' })
-    expect(subscribeOf('Engage Audiences and Computed Traits by Identify')).toMatchObject({
-      partnerAction: 'identifyUser'
-    })
-    expect(subscribeOf('Engage Audiences and Computed Traits by Track')).toMatchObject({ partnerAction: 'trackEvent' })
+  it('has one preset per action, from its default subscription, so each event is sent once whichever method Engage uses', async () => {
+    expect(
+      destination.presets?.map((preset) =>
+        preset.type === 'automatic' ? [preset.name, preset.partnerAction, preset.subscribe] : []
+      )
+    ).toStrictEqual([
+      ['Identify User', 'identifyUser', 'type = "identify"'],
+      ['Track Event', 'trackEvent', 'type = "track"']
+    ])
+    for (const event of [
+      events.audienceIdentifyEvent('vip_users', true),
+      events.audienceTrackEvent('vip_users', true),
+      events.identifyEvent(),
+      events.trackEvent('Signed Up')
+    ]) {
+      const requests = captureRequests(segmentIntegration(DC01).reply(200, accepted))
+      await runPresets(destination, event, settings)
+      expect(requests).toHaveLength(1)
+    }
   })
 })
 

@@ -1,4 +1,4 @@
-import { batchingFields, defineFields, eventFields, identityFields } from '@open-actions/core'
+import { batchingFields, defineFields, eventFields, identityFields, type InferPayload } from '@open-actions/core'
 import { MOENGAGE_LIMITS } from './moengage-api'
 
 /** What both MoEngage actions send besides the data itself. */
@@ -33,15 +33,7 @@ export const commonFields = defineFields({
   ...batchingFields({ maxBatchSize: MOENGAGE_LIMITS.maxBulkElements, defaultBatchSize: 100 })
 })
 
-export interface CommonPayload {
-  user_id?: string
-  anonymous_id?: string
-  timestamp: string
-  app_version?: string
-  os_name?: string
-  library_version?: string
-  update_existing_only?: boolean
-}
+export type CommonPayload = InferPayload<typeof commonFields>
 
 export function commonBody(payload: CommonPayload) {
   return {

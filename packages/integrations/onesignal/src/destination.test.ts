@@ -280,7 +280,7 @@ describe('OneSignal responses', () => {
   it('maps 429 with Retry-After to retryable, 401 to authentication, 400 to not retryable with OneSignal’s message', async () => {
     nock(API).patch(USER_PATH).reply(429, rateLimited, { 'Retry-After': '1' })
     await expect(runPresets(destination, events.identifyEvent(), settings)).rejects.toThrow(
-      new VendorRetryableError('OneSignal answered HTTP 429: API rate limit exceeded.', 429, 1000)
+      new VendorRetryableError('OneSignal answered HTTP 429: API rate limit exceeded.', 429, { retryAfterMs: 1000 })
     )
     nock(API)
       .patch(USER_PATH)

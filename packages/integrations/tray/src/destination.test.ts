@@ -3,12 +3,20 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from '@jest/globals'
 import { Destination, type JSONObject } from '@segment/actions-core'
-import { VendorRetryableError } from '@open-actions/core'
-import { captureRequests, events, onlyRequest, pickHeaders, runPresets, useStrictNock } from '@open-actions/testing'
+import { testAuthentication, VendorRetryableError } from '@open-actions/core'
+import {
+  captureRequests,
+  events,
+  memoryStateContext,
+  onlyRequest,
+  pickHeaders,
+  runPresets,
+  useStrictNock
+} from '@open-actions/testing'
 import nock from 'nock'
 import { destination } from './destination'
 import { signBody } from './tray-delivery'
-import { guardedLookup } from './workflow-url'
+import { guardedLookup, isBlockedAddress } from './workflow-url'
 
 useStrictNock()
 
@@ -68,19 +76,63 @@ describe('Tray presets through Destination.onEvent', () => {
     expect(onlyRequest(requests).body).toMatchObject({ type: 'identify', channel: 'server' })
   })
 
-  it('reports a failure at one workflow for that workflow, and a retry reaches only that workflow', async () => {
+  it('reports a failure at one workflow for that workflow, and a retry (same event, same state) reaches only that workflow', async () => {
     nock(W1).post('/').reply(200, {})
     nock(W2).post('/').reply(503, 'Service Unavailable')
     nock(W3).post('/').reply(200, {})
     const event = events.trackEvent('Retried', {}, { messageId: 'msg-retry-1' })
-    const failure = runPresets(destination, event, settings)
+    const state = memoryStateContext()
+    const failure = runPresets(destination, event, settings, undefined, { stateContext: state })
     await expect(failure).rejects.toBeInstanceOf(VendorRetryableError)
     await expect(failure).rejects.toThrow(
       `1 of 3 Tray workflows failed: ${W2}/ → Tray workflow ${W2} answered HTTP 503: Service Unavailable`
     )
     const retried = captureRequests(nock(W2).post('/').reply(200, {}))
-    await runPresets(destination, event, settings)
+    const results = await runPresets(destination, event, settings, undefined, { stateContext: state })
     expect(onlyRequest(retried).body).toMatchObject({ messageId: 'msg-retry-1' })
+    expect(results.find((result) => result.data !== undefined)?.data).toStrictEqual({
+      workflows: [
+        { url: `${W1}/`, status: 'skipped' },
+        { url: `${W2}/`, status: 200 },
+        { url: `${W3}/`, status: 'skipped' }
+      ]
+    })
+  })
+
+  it('keeps no delivery state in the process: a re-sent message, and another tenant with the same URL, are delivered again', async () => {
+    const first = captureRequests(nock(W1).post('/').times(3).reply(200, {}))
+    const event = events.trackEvent('Sent Twice', {}, { messageId: 'msg-twice' })
+    // Tenant A, then the same message sent again (a new event: a new state), then tenant B with the same workflow URL.
+    await runPresets(destination, event, { workflows: [W1] }, undefined, { stateContext: memoryStateContext() })
+    await runPresets(destination, event, { workflows: [W1] }, undefined, { stateContext: memoryStateContext() })
+    await runPresets(destination, event, { workflows: [W1], shared_secret: 'tenant-b' }, undefined, {
+      stateContext: memoryStateContext()
+    })
+    expect(first).toHaveLength(3)
+  })
+
+  it('without a stateContext (another runtime), a retry reaches every workflow again', async () => {
+    nock(W1).post('/').reply(200, {})
+    nock(W2).post('/').reply(503, 'down')
+    const event = events.trackEvent('Plain Runtime', {}, { messageId: 'msg-plain' })
+    await expect(runPresets(destination, event, { workflows: [W1, W2] })).rejects.toBeInstanceOf(VendorRetryableError)
+    const again = [W1, W2].map((url) => captureRequests(nock(url).post('/').reply(200, {})))
+    await runPresets(destination, event, { workflows: [W1, W2] })
+    expect(again.map((requests) => requests.length)).toStrictEqual([1, 1])
+  })
+
+  it('accepts the classic integration’s sharedSecret as the shared secret', async () => {
+    const requests = captureRequests(nock(W1).post('/').reply(200, {}))
+    const event = events.identifyEvent()
+    await runPresets(destination, event, { workflows: [W1], sharedSecret: 'classic-secret' })
+    expect(onlyRequest(requests).headers['x-signature']).toBe(signBody(JSON.stringify(event), 'classic-secret'))
+  })
+
+  it('does not follow a redirect: the next hop would escape the URL check', async () => {
+    nock(W1).post('/').reply(302, '', { location: 'https://169.254.169.254/latest/meta-data' })
+    await expect(runPresets(destination, events.trackEvent('Redirected'), { workflows: [W1] })).rejects.toThrow(
+      `1 of 1 Tray workflows failed: ${W1}/ → Tray workflow ${W1} rejected the request (HTTP 302)`
+    )
   })
 
   it('fails without retry when a workflow refuses the message', async () => {
@@ -103,24 +155,81 @@ describe('Tray URL safety', () => {
     ['https://192.168.1.20', '192.168.1.20 is a private'],
     ['https://169.254.169.254/latest/meta-data', '169.254.169.254 is a private'],
     ['https://[::1]/', '::1 is a private'],
+    ['https://[::ffff:127.0.0.1]/', '::ffff:7f00:1 is a private'],
+    ['https://[64:ff9b::a00:1]/', '64:ff9b::a00:1 is a private'],
+    ['https://[2002:a00:1::]/', '2002:a00:1:: is a private'],
     ['https://[fd00:ec2::254]/', 'fd00:ec2::254 is a private'],
     ['https://localhost:8443', 'localhost is a private'],
+    ['https://localhost.:8443', 'localhost is a private'],
+    ['https://metadata/computeMetadata', 'metadata is a private'],
     ['https://metadata.google.internal/computeMetadata', 'metadata.google.internal is a private'],
     ['not a url', '"not a url" is not a URL']
-  ])('refuses %s before sending anything', async (url, reason) => {
-    await expect(runPresets(destination, events.trackEvent('X'), { workflows: [W1, url] })).rejects.toThrow(
-      `Invalid setting "workflows[1].url": ${reason}`
-    )
+  ])('skips %s with its reason, while the other workflows still receive', async (url, reason) => {
+    const requests = captureRequests(nock(W1).post('/').reply(200, {}))
+    const results = await runPresets(destination, events.trackEvent('X'), { workflows: [W1, url] })
+    expect(onlyRequest(requests).url).toBe(`${W1}/`)
+    const prefix = `Invalid setting "workflows[1].url": ${reason}`
+    expect(results.find((result) => result.data !== undefined)?.data).toStrictEqual({
+      workflows: [{ url: `${W1}/`, status: 200 }],
+      skipped: [{ url, reason: expect.stringMatching(new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`)) }]
+    })
   })
 
-  it('refuses more than 10 workflows instead of truncating', async () => {
-    const workflows = Array.from({ length: 11 }, (_, index) => `https://w${index}.trayapp.io`)
-    await expect(runPresets(destination, events.trackEvent('X'), { workflows })).rejects.toThrow(
-      'Invalid setting "workflows": at most 10 workflows can receive messages; 11 are configured'
+  it('refuses the event only when no workflow is usable, and the connection test names an invalid URL', async () => {
+    await expect(runPresets(destination, events.trackEvent('X'), { workflows: ['https://10.0.0.1'] })).rejects.toThrow(
+      'Invalid setting "workflows": no workflow URL can receive messages: Invalid setting "workflows[0].url": 10.0.0.1 is a private'
     )
+    await expect(testAuthentication(destination, { workflows: [W1, 'https://10.0.0.1'] })).resolves.toMatchObject({
+      ok: false,
+      error: {
+        message: expect.stringContaining('https://10.0.0.1: Invalid setting "workflows[1].url": 10.0.0.1 is a private')
+      }
+    })
+    await expect(testAuthentication(destination, { workflows: [W1] })).resolves.toStrictEqual({ ok: true })
   })
 
-  it('refuses a name that resolves to a blocked address at connection time', async () => {
+  it('sends to the first 10 workflows of more, with a warning in the result', async () => {
+    const workflows = Array.from({ length: 12 }, (_, index) => `https://w${index}.trayapp.io`)
+    const captured = workflows.slice(0, 10).map((url) => captureRequests(nock(url).post('/').reply(200, {})))
+    const results = await runPresets(destination, events.trackEvent('X'), { workflows })
+    expect(captured.map((requests) => requests.length)).toStrictEqual(Array(10).fill(1))
+    expect(results.find((result) => result.data !== undefined)?.data).toMatchObject({
+      warnings: ['12 workflows are configured; only the first 10 receive messages'],
+      skipped: [
+        { url: 'https://w10.trayapp.io', reason: 'past the first 10 workflows' },
+        { url: 'https://w11.trayapp.io', reason: 'past the first 10 workflows' }
+      ]
+    })
+  })
+
+  it('allows public addresses, IPv4 and IPv6, literal or mapped', async () => {
+    for (const address of [
+      '8.8.8.8',
+      '1.1.1.1',
+      '93.184.216.34',
+      '::ffff:8.8.8.8',
+      '2606:4700:4700::1111',
+      '2a00:1450:4001::8a'
+    ])
+      expect([address, isBlockedAddress(address)]).toStrictEqual([address, false])
+    for (const address of [
+      '127.0.0.1',
+      '::ffff:7f00:1',
+      '::127.0.0.1',
+      '64:ff9b::808:808',
+      '2002:808:808::1',
+      '2001:0:4136:e378::1',
+      'fe80::1',
+      '0.0.0.0',
+      '224.0.0.1'
+    ])
+      expect([address, isBlockedAddress(address)]).toStrictEqual([address, true])
+    const requests = captureRequests(nock('https://8.8.8.8').post('/hook').reply(200, {}))
+    await runPresets(destination, events.trackEvent('Public'), { workflows: ['https://8.8.8.8/hook'] })
+    expect(onlyRequest(requests).url).toBe('https://8.8.8.8/hook')
+  })
+
+  it('refuses a name that resolves to a blocked address, and allows one that resolves to a public one', async () => {
     const refusal = await new Promise<NodeJS.ErrnoException | null>((resolve) =>
       guardedLookup('localhost', {}, (error) => resolve(error))
     )
@@ -128,6 +237,10 @@ describe('Tray URL safety', () => {
       code: 'EBLOCKEDADDRESS',
       message: expect.stringMatching(/^localhost resolves to (127\.0\.0\.1|::1), a private, loopback/)
     })
+    const allowed = await new Promise<string>((resolve, reject) =>
+      guardedLookup('8.8.8.8', {}, (error, address) => (error ? reject(error) : resolve(String(address))))
+    )
+    expect(allowed).toBe('8.8.8.8')
   })
 
   it('reaches a local http server only when insecure URLs are explicitly allowed', async () => {

@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto'
 import https from 'node:https'
-import type { JSONLikeObject, RequestClient } from '@segment/actions-core'
+import type { JSONLikeObject, RequestClient, StateContext } from '@segment/actions-core'
 import { IntegrationError } from '@segment/actions-core'
 import { errorDetails, InvalidSettingError, sendVendorRequest, VendorRetryableError } from '@open-actions/core'
-import { MAX_WORKFLOWS, type TraySettings } from './tray-settings'
-import { checkWorkflowUrl, guardedHttpsAgent } from './workflow-url'
+import { MAX_WORKFLOWS, sharedSecretOf, type TraySettings } from './tray-settings'
+import { checkWorkflowUrl, createGuardedAgent } from './workflow-url'
 
 /** `X-Signature`: the hex HMAC-SHA1 of the exact body bytes, with the shared secret (the classic Tray integration). */
 export function signBody(body: string, secret: string): string {
@@ -17,18 +17,55 @@ export interface CheckedWorkflow {
   readonly target: URL
 }
 
-/** All workflows checked before anything is sent: more than 10, or one unsafe URL, fails the whole setting. */
-export function checkWorkflows(settings: TraySettings): CheckedWorkflow[] {
+export interface SkippedWorkflow {
+  readonly url: string
+  readonly reason: string
+}
+
+export interface CheckedWorkflows {
+  readonly workflows: CheckedWorkflow[]
+  /** Invalid URLs, left out with their reason, and URLs past the first 10. */
+  readonly skipped: SkippedWorkflow[]
+  readonly warnings: string[]
+}
+
+/**
+ * The workflows that may receive messages, as the classic integration chose them: the first 10 URLs, each invalid
+ * one skipped with its reason while the others still receive. Only when none is usable does the setting fail.
+ */
+export function checkWorkflows(settings: TraySettings): CheckedWorkflows {
+  const warnings: string[] = []
+  const skipped: SkippedWorkflow[] = []
+  const considered = settings.workflows.slice(0, MAX_WORKFLOWS)
   if (settings.workflows.length > MAX_WORKFLOWS) {
+    warnings.push(
+      `${settings.workflows.length} workflows are configured; only the first ${MAX_WORKFLOWS} receive messages`
+    )
+    for (const url of settings.workflows.slice(MAX_WORKFLOWS))
+      skipped.push({ url, reason: `past the first ${MAX_WORKFLOWS} workflows` })
+  }
+  const workflows: CheckedWorkflow[] = []
+  considered.forEach((url, index) => {
+    try {
+      workflows.push({ url, target: checkWorkflowUrl(url, index, settings.allow_insecure_urls ?? false) })
+    } catch (error) {
+      skipped.push({ url, reason: (error as Error).message })
+    }
+  })
+  if (workflows.length === 0)
     throw new InvalidSettingError(
       'workflows',
-      `at most ${MAX_WORKFLOWS} workflows can receive messages; ${settings.workflows.length} are configured`
+      `no workflow URL can receive messages: ${skipped.map((entry) => entry.reason).join('; ') || 'none is configured'}`
     )
-  }
-  return settings.workflows.map((url, index) => ({
-    url,
-    target: checkWorkflowUrl(url, index, settings.allow_insecure_urls ?? false)
-  }))
+  return { workflows, skipped, warnings }
+}
+
+/** The connection test: every configured URL must be usable (delivery is lenient; a test says what is wrong). */
+export function assertWorkflowsValid(settings: TraySettings): void {
+  const { skipped, warnings } = checkWorkflows(settings)
+  const invalid = skipped.find((entry) => !entry.reason.startsWith('past the first'))
+  if (invalid) throw new InvalidSettingError('workflows', `${invalid.url}: ${invalid.reason}`)
+  if (warnings.length > 0) throw new InvalidSettingError('workflows', warnings.join('; '))
 }
 
 export interface WorkflowFilter {
@@ -40,9 +77,14 @@ export interface WorkflowFilter {
   readonly channels?: readonly string[]
 }
 
-/** The workflows that receive a message of this type and channel under this filter. */
+/**
+ * The workflows that receive a message of this type and channel under this filter. A subscription naming a URL that
+ * is not configured at all is a mistake to report; one naming a configured URL that was skipped (invalid, or past the
+ * first 10) just does not receive, and the result says why.
+ */
 export function matchingWorkflows(
-  workflows: readonly CheckedWorkflow[],
+  checked: CheckedWorkflows,
+  configured: readonly string[],
   filter: WorkflowFilter,
   type: string | undefined,
   channel: string | undefined
@@ -50,40 +92,14 @@ export function matchingWorkflows(
   const typeAllowed = !filter.allowedEvents?.length || (type !== undefined && filter.allowedEvents.includes(type))
   const channelAllowed = !filter.channels?.length || (channel !== undefined && filter.channels.includes(channel))
   if (!typeAllowed || !channelAllowed) return []
-  if (!filter.workflows?.length) return [...workflows]
-  const unknown = filter.workflows.filter((url) => !workflows.some((workflow) => workflow.url === url))
+  if (!filter.workflows?.length) return [...checked.workflows]
+  const unknown = filter.workflows.filter((url) => !configured.includes(url))
   if (unknown.length > 0)
     throw new InvalidSettingError(
       'workflows',
       `the subscription names workflows that are not configured: ${unknown.join(', ')}`
     )
-  return workflows.filter((workflow) => filter.workflows?.includes(workflow.url))
-}
-
-/**
- * Which (message, workflow) pairs were delivered, so a retried event goes only to the workflows that failed.
- * In-process and bounded: after a restart or eviction a retry may reach a workflow twice, with the same messageId.
- */
-const delivered = new Map<string, number>()
-const MAX_REMEMBERED = 50_000
-const REMEMBER_MS = 60 * 60 * 1000
-
-function rememberDelivery(key: string): void {
-  if (delivered.size >= MAX_REMEMBERED) {
-    const oldest = delivered.keys().next().value
-    if (oldest !== undefined) delivered.delete(oldest)
-  }
-  delivered.set(key, Date.now())
-}
-
-function wasDelivered(key: string): boolean {
-  const at = delivered.get(key)
-  if (at === undefined) return false
-  if (Date.now() - at > REMEMBER_MS) {
-    delivered.delete(key)
-    return false
-  }
-  return true
+  return checked.workflows.filter((workflow) => filter.workflows?.includes(workflow.url))
 }
 
 export interface WorkflowOutcome {
@@ -92,6 +108,9 @@ export interface WorkflowOutcome {
   readonly error?: string
   readonly retryable?: boolean
 }
+
+/** The per-event state key saying this workflow has the message (see `deliverToWorkflows`). */
+const deliveredKey = (url: string) => `tray-delivered:${url}`
 
 /**
  * Whether a runtime's sandbox will answer this request (Open Actions' runtime marks its global agent so): the
@@ -109,8 +128,10 @@ async function postToWorkflow(
   settings: TraySettings
 ): Promise<void> {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' }
-  if (settings.shared_secret) headers['X-Signature'] = signBody(body, settings.shared_secret)
-  const agent = settings.allow_insecure_urls || routedToSandbox() ? undefined : guardedHttpsAgent
+  const secret = sharedSecretOf(settings)
+  if (secret) headers['X-Signature'] = signBody(body, secret)
+  // One agent per request: the guard never shares sockets (actions-core destroys an agent after its response).
+  const agent = settings.allow_insecure_urls || routedToSandbox() ? undefined : createGuardedAgent()
   const guarded: RequestClient = async (url, options) => {
     try {
       return await request(url, options)
@@ -123,44 +144,41 @@ async function postToWorkflow(
       throw error
     }
   }
+  // Redirects are not followed: the next hop would escape the URL check (a 3xx is reported as the workflow's failure).
   await sendVendorRequest(
     guarded,
     workflow.target.toString(),
-    { method: 'POST', body, headers, ...(agent ? { agent } : {}) },
+    { method: 'POST', body, headers, redirect: 'manual', ...(agent ? { agent } : {}) },
     { vendor: `Tray workflow ${workflow.target.origin}` }
   )
 }
 
 /**
- * One POST per matching workflow, all at once. Each workflow's failure is reported for that workflow (never
- * hidden by the others' success); the event fails, retryably if any failed workflow's status is retryable,
- * and a retry goes only to the workflows that have not received it.
+ * One POST per matching workflow, all at once. Each workflow's failure is reported for that workflow (never hidden by
+ * the others' success); the event fails, retryably if any failed workflow's status is retryable. With the runtime's
+ * `stateContext` (per event, kept across its retries), a retry goes only to the workflows that have not received it;
+ * without one, a retry reaches every workflow again. Nothing is kept in the process.
  */
 export async function deliverToWorkflows(
   request: RequestClient,
   settings: TraySettings,
   workflows: readonly CheckedWorkflow[],
   message: JSONLikeObject,
-  messageKey: string | undefined
+  stateContext: StateContext | undefined
 ): Promise<WorkflowOutcome[]> {
   const body = JSON.stringify(message)
   const outcomes = await Promise.all(
     workflows.map(async (workflow): Promise<WorkflowOutcome> => {
       const url = workflow.target.toString()
-      const key = messageKey === undefined ? undefined : `${messageKey}\u0000${url}`
-      if (key !== undefined && wasDelivered(key)) return { url, status: 'skipped', error: 'already delivered' }
+      if (stateContext?.getRequestContext(deliveredKey(url)) === 'yes')
+        return { url, status: 'skipped', error: 'already delivered' }
       try {
         await postToWorkflow(request, workflow, body, settings)
-        if (key !== undefined) rememberDelivery(key)
+        stateContext?.setResponseContext(deliveredKey(url), 'yes', { hour: 24 })
         return { url, status: 200 }
       } catch (error) {
-        const { status, message: text } = errorDetails(error)
-        return {
-          url,
-          status: status ?? 500,
-          error: text,
-          retryable: error instanceof VendorRetryableError
-        }
+        const { status, message: text, retryable } = errorDetails(error)
+        return { url, status: status ?? 500, error: text, retryable: retryable === true }
       }
     })
   )

@@ -1,14 +1,18 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOneOptions } from 'node:dns'
-import { Agent as HttpsAgent } from 'node:https'
-import { BlockList, isIP } from 'node:net'
+import { Agent as HttpsAgent, type AgentOptions } from 'node:https'
+import { BlockList, isIP, type Socket } from 'node:net'
 import { InvalidSettingError } from '@open-actions/core'
 
-/**
- * Addresses a workflow URL may not reach: loopback, private (RFC 1918, RFC 4193), link-local, CGNAT, "this
- * network", and cloud metadata endpoints. Sending customer data there would let a setting probe the network
- * the runtime runs in (SSRF).
+/*
+ * Where a workflow URL may not reach: sending customer data to an address inside the runtime's own network would let a
+ * setting probe it (SSRF). Refused: loopback, private (RFC 1918, RFC 4193), link-local, CGNAT, "this network",
+ * benchmarking, documentation, multicast and reserved IPv4 ranges, and in IPv6 the ranges that embed an IPv4 address
+ * (IPv4-mapped and -compatible, NAT64, 6to4, Teredo), whose embedded address is what would be reached.
+ *
+ * IPv4-mapped addresses (`::ffff:10.0.0.1`) are unwrapped and their IPv4 address checked; the range is never put in the
+ * block list, since `BlockList` then matches every plain IPv4 address too.
  */
-const blocked = new BlockList()
+const blockedV4 = new BlockList()
 for (const [network, prefix] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -16,36 +20,85 @@ for (const [network, prefix] of [
   ['127.0.0.0', 8],
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
   ['192.168.0.0', 16],
-  ['198.18.0.0', 15]
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4]
 ] as const) {
-  blocked.addSubnet(network, prefix, 'ipv4')
+  blockedV4.addSubnet(network, prefix, 'ipv4')
 }
+
+const blockedV6 = new BlockList()
 for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['::ffff:0:0', 96]
+  ['::', 96], // unspecified, loopback and IPv4-compatible
+  ['64:ff9b::', 96], // NAT64
+  ['64:ff9b:1::', 48], // local-use NAT64
+  ['100::', 64], // discard
+  ['2001::', 32], // Teredo
+  ['2001:db8::', 32], // documentation
+  ['2002::', 16], // 6to4
+  ['fc00::', 7], // unique local (AWS metadata: fd00:ec2::254)
+  ['fe80::', 10], // link-local
+  ['ff00::', 8] // multicast
 ] as const) {
-  blocked.addSubnet(network, prefix, 'ipv6')
+  blockedV6.addSubnet(network, prefix, 'ipv6')
+}
+
+/** The 16 bytes of an IPv6 address (with an embedded dotted IPv4 tail, if any). */
+function ipv6Bytes(address: string): number[] {
+  let text = address.toLowerCase()
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)
+  if (v4?.[1]) {
+    const [a = 0, b = 0, c = 0, d = 0] = v4[1].split('.').map(Number)
+    text = `${text.slice(0, -v4[1].length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+  }
+  const [head = '', tail] = text.split('::')
+  const headGroups = head === '' ? [] : head.split(':')
+  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':')
+  const groups =
+    tail === undefined
+      ? headGroups
+      : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups]
+  return groups.flatMap((group) => {
+    const value = parseInt(group, 16)
+    return [value >> 8, value & 0xff]
+  })
+}
+
+/** The IPv4 address an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, in any notation) stands for, else undefined. */
+function mappedIpv4(address: string): string | undefined {
+  const bytes = ipv6Bytes(address)
+  const mapped = bytes.slice(0, 10).every((byte) => byte === 0) && bytes[10] === 0xff && bytes[11] === 0xff
+  return mapped ? bytes.slice(12).join('.') : undefined
 }
 
 export function isBlockedAddress(address: string): boolean {
   const family = isIP(address)
-  if (family === 0) return false
-  if (family === 6 && address.toLowerCase().startsWith('::ffff:')) {
-    const mapped = address.slice(7)
-    if (isIP(mapped) === 4) return blocked.check(mapped, 'ipv4')
-  }
-  return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6')
+  if (family === 4) return blockedV4.check(address, 'ipv4')
+  if (family !== 6) return false
+  const v4 = mappedIpv4(address)
+  return v4 !== undefined ? blockedV4.check(v4, 'ipv4') : blockedV6.check(address, 'ipv6')
 }
 
-const LOCAL_NAMES = /^(localhost|.*\.localhost|.*\.local|.*\.internal|metadata\.google\.internal)$/i
+/** Names that are or lead to the local machine or network, whatever they resolve to. */
+const LOCAL_NAMES = /^(localhost|.*\.localhost|.*\.local|.*\.internal|.*\.home\.arpa)$/i
+
+/** A host as compared: no brackets, no trailing dot (`localhost.` is `localhost`), lower case. */
+function normalHost(hostname: string): string {
+  return hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase()
+}
 
 /**
- * A workflow URL, checked before anything is sent: `https` only, and no host that is or names a private,
- * loopback, link-local or metadata address. `allowInsecure` (for tests against local servers) lifts both.
+ * A workflow URL, checked before anything is sent: `https` only, and no host that is or names a private, loopback,
+ * link-local or metadata address. A single-label name (`metadata`, `intranet`) is refused too: it can only resolve
+ * through a local search domain. `allowInsecure` (for tests against local servers) lifts all of this.
  */
 export function checkWorkflowUrl(raw: string, index: number, allowInsecure: boolean): URL {
   const setting = `workflows[${index}].url`
@@ -65,14 +118,23 @@ export function checkWorkflowUrl(raw: string, index: number, allowInsecure: bool
       setting,
       `must use https (got ${url.protocol.replace(':', '')}); turn on "Allow Insecure Workflow URLs" only for local testing`
     )
-  const host = url.hostname.replace(/^\[|\]$/g, '')
-  if (LOCAL_NAMES.test(host) || isBlockedAddress(host)) {
+  const host = normalHost(url.hostname)
+  if (LOCAL_NAMES.test(host) || isBlockedAddress(host) || (isIP(host) === 0 && !host.includes('.'))) {
     throw new InvalidSettingError(
       setting,
       `${host} is a private, loopback, link-local or metadata address; workflow URLs must be public`
     )
   }
   return url
+}
+
+function blockedAddressError(hostname: string, address: string): NodeJS.ErrnoException {
+  return Object.assign(
+    new Error(
+      `${hostname} resolves to ${address}, a private, loopback, link-local or metadata address; workflow URLs must be public`
+    ),
+    { code: 'EBLOCKEDADDRESS' }
+  )
 }
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void
@@ -90,15 +152,7 @@ export function guardedLookup(
     if (error) return callback(error, [])
     const list = addresses as LookupAddress[]
     const refused = list.find((entry) => isBlockedAddress(entry.address))
-    if (refused) {
-      const refusal = Object.assign(
-        new Error(
-          `${hostname} resolves to ${refused.address}, a private, loopback, link-local or metadata address; workflow URLs must be public`
-        ),
-        { code: 'EBLOCKEDADDRESS' }
-      )
-      return callback(refusal, [])
-    }
+    if (refused) return callback(blockedAddressError(hostname, refused.address), [])
     if ((options as LookupAllOptions).all) return callback(null, list)
     const first = list[0]
     if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), [])
@@ -106,5 +160,28 @@ export function guardedLookup(
   })
 }
 
-/** A keep-alive agent whose lookups refuse private addresses (https only: plain http needs allowInsecure). */
-export const guardedHttpsAgent = new HttpsAgent({ keepAlive: true, lookup: guardedLookup })
+/**
+ * An agent for one request (actions-core destroys a caller's agent after each response, so sharing one across
+ * concurrent requests would close their sockets): names are resolved through `guardedLookup`, and every connection is
+ * checked once connected, which also covers IP-literal hosts that skip the lookup.
+ */
+export function createGuardedAgent(options: AgentOptions = {}): HttpsAgent {
+  const agent = new HttpsAgent({ ...options, keepAlive: false, lookup: guardedLookup })
+  const createConnection = (
+    agent as unknown as { createConnection: (...args: unknown[]) => Socket }
+  ).createConnection.bind(agent)
+  ;(agent as unknown as { createConnection: (...args: unknown[]) => Socket }).createConnection = (
+    ...args: unknown[]
+  ) => {
+    const socket = createConnection(...args)
+    socket.once('connect', () => {
+      const address = socket.remoteAddress
+      if (address !== undefined && isBlockedAddress(address))
+        socket.destroy(
+          blockedAddressError(String((args[0] as { host?: string } | undefined)?.host ?? address), address)
+        )
+    })
+    return socket
+  }
+  return agent
+}

@@ -1,4 +1,5 @@
-import type { Claim, Settlement } from '../store/store'
+import { isRetryableStatus } from '@open-actions/core'
+import type { Claim, Settlement, StateWrite } from '../store/store'
 
 export interface RetryOptions {
   readonly baseDelayMs: number
@@ -10,23 +11,19 @@ export interface RetryOptions {
 }
 
 /** What one attempt came to, as the executor reports it. */
-export type AttemptOutcome =
+export type AttemptOutcome = (
   | { readonly ok: true; readonly status?: number; readonly detail: unknown }
   | {
       readonly ok: false
       readonly status: number | undefined
       readonly message: string
       readonly retryAfterMs: number | undefined
-      /** Set when the error says so itself; otherwise the status decides. */
+      /** Set when the error says so itself (core's `errorDetails`); otherwise core's `isRetryableStatus` decides. */
       readonly retryable?: boolean
     }
-
-const RETRYABLE_STATUSES = new Set([408, 423, 429])
-
-/** Whether a failed delivery is worth another attempt: 408/423/429, 5xx, or no status (a transport failure). */
-export function isRetryableStatus(status: number | undefined): boolean {
-  if (status === undefined) return true
-  return RETRYABLE_STATUSES.has(status) || status >= 500
+) & {
+  /** What the attempt left for later attempts of the same delivery (actions-core's `stateContext`). */
+  readonly state?: readonly StateWrite[]
 }
 
 /**
@@ -58,18 +55,26 @@ export function settlementFor(
   now: number,
   random: () => number = Math.random
 ): Settlement {
+  const state = outcome.state && outcome.state.length > 0 ? { state: outcome.state } : {}
   if (outcome.ok)
     return {
       id: claim.id,
       outcome: 'delivered',
       detail: outcome.detail,
-      ...(outcome.status === undefined ? {} : { status: outcome.status })
+      ...(outcome.status === undefined ? {} : { status: outcome.status }),
+      ...state
     }
   const { status, message } = outcome
   const retryable = outcome.retryable ?? isRetryableStatus(status)
-  if (!retryable) return { id: claim.id, outcome: 'dead', status, reason: message }
+  if (!retryable) return { id: claim.id, outcome: 'dead', status, reason: message, ...state }
   if (options.maxAttempts !== undefined && claim.attempt >= options.maxAttempts)
-    return { id: claim.id, outcome: 'dead', status, reason: `gave up after ${claim.attempt} attempts: ${message}` }
+    return {
+      id: claim.id,
+      outcome: 'dead',
+      status,
+      reason: `gave up after ${claim.attempt} attempts: ${message}`,
+      ...state
+    }
   const delay = Math.max(backoffDelay(claim.attempt, options, random), outcome.retryAfterMs ?? 0)
   const deadline = claim.budgetStart + options.retryForMs
   if (now + delay > deadline) {
@@ -77,7 +82,7 @@ export function settlementFor(
       outcome.retryAfterMs !== undefined && now + outcome.retryAfterMs > deadline
         ? `the vendor asked to retry after ${seconds(outcome.retryAfterMs)}, past the retry budget (delivery.retryForMs ${seconds(options.retryForMs)})`
         : `gave up after ${claim.attempt} attempts over ${seconds(Math.max(0, now - claim.budgetStart))} (delivery.retryForMs ${seconds(options.retryForMs)})`
-    return { id: claim.id, outcome: 'dead', status, reason: `${why}: ${message}` }
+    return { id: claim.id, outcome: 'dead', status, reason: `${why}: ${message}`, ...state }
   }
-  return { id: claim.id, outcome: 'retry', at: now + delay, status, reason: message }
+  return { id: claim.id, outcome: 'retry', at: now + delay, status, reason: message, ...state }
 }

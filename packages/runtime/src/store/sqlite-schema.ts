@@ -60,6 +60,17 @@ const MIGRATIONS: readonly string[] = [
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
   );
+  `,
+  // 2: per-delivery state for actions-core's stateContext (what an attempt leaves for the next attempt of the same event).
+  `
+  CREATE TABLE delivery_state (
+    delivery_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (delivery_id, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX delivery_state_expiry ON delivery_state (expires_at);
   `
 ]
 

@@ -244,12 +244,19 @@ export class SqliteStore implements DeliveryStore {
         body: string
       }[])
         bodies.set(event.seq, event)
-      return rows.map((row) => ({ row, event: bodies.get(row.event_seq) }))
+      const states = new Map<number, Record<string, string>>()
+      for (const entry of statements.stateOf.all(JSON.stringify(rows.map((row) => row.id)), now) as {
+        delivery_id: number
+        key: string
+        value: string
+      }[])
+        states.set(entry.delivery_id, { ...(states.get(entry.delivery_id) ?? {}), [entry.key]: entry.value })
+      return rows.map((row) => ({ row, event: bodies.get(row.event_seq), state: states.get(row.id) ?? {} }))
     })
     // Oldest first, as the index yields them; RETURNING does not promise an order.
     claimed.sort((a, b) => a.row.available_at - b.row.available_at || a.row.id - b.row.id)
     const parsed = new Map<number, SegmentEvent>()
-    return claimed.map(({ row, event }) => {
+    return claimed.map(({ row, event, state }) => {
       let body = parsed.get(row.event_seq)
       if (!body) {
         body = JSON.parse(event?.body ?? '{}') as SegmentEvent
@@ -266,7 +273,8 @@ export class SqliteStore implements DeliveryStore {
           subscription: row.subscription
         },
         attempt: row.attempts,
-        budgetStart: row.budget_start
+        budgetStart: row.budget_start,
+        state
       }
     })
   }
@@ -335,6 +343,7 @@ export class SqliteStore implements DeliveryStore {
   private settleOne(settlement: Settlement, now: number): boolean {
     const { statements } = this
     const id = Number(settlement.id)
+    for (const write of settlement.state ?? []) statements.setState.run(id, write.key, write.value, write.expiresAt)
     if (settlement.outcome === 'delivered') {
       const detail = settlement.detail === undefined ? null : JSON.stringify(settlement.detail)
       return statements.markDelivered.run(settlement.status ?? null, detail, now, id).changes > 0
@@ -605,6 +614,7 @@ export class SqliteStore implements DeliveryStore {
     }
     // Dedupe keys past the window, and events that matched no target once their results' age has passed.
     report.dedupeKeys += this.write(() => statements.pruneDedupe.run(now - retention.dedupeWindowMs).changes)
+    this.write(() => statements.pruneState.run(now))
     report.events += this.write(() => statements.pruneTargetlessEvents.run(now - retention.deliveredMs).changes)
     this.write(() => this.db.pragma('incremental_vacuum(2000)'))
     return report
@@ -794,6 +804,15 @@ function prepareStatements(db: Database.Database) {
     deleteDeadLetterOfDelivery: prepare('DELETE FROM dead_letters WHERE delivery_id = ?'),
     deleteDelivery: prepare('DELETE FROM deliveries WHERE id = ?'),
     pruneDedupe: prepare('DELETE FROM dedupe WHERE seen_at < ?'),
+    stateOf: prepare(
+      'SELECT delivery_id, key, value FROM delivery_state WHERE delivery_id IN (SELECT value FROM json_each(?)) AND expires_at > ?'
+    ),
+    setState: prepare(
+      'INSERT INTO delivery_state (delivery_id, key, value, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (delivery_id, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at'
+    ),
+    pruneState: prepare(
+      'DELETE FROM delivery_state WHERE expires_at < ? OR delivery_id NOT IN (SELECT id FROM deliveries)'
+    ),
     pruneTargetlessEvents: prepare(`DELETE FROM events WHERE seq IN (
       SELECT seq FROM events WHERE received_at < ?
         AND NOT EXISTS (SELECT 1 FROM deliveries WHERE event_seq = events.seq)

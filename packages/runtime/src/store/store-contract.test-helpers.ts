@@ -256,6 +256,38 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
       expect((await store.eventResult('r-1'))?.targets[0]).toStrictEqual({ ...insider, status: 'queued', attempts: 1 })
     })
 
+    it('keeps what an attempt leaves (stateContext) for the next attempts of that delivery only, across a restart', async () => {
+      await open()
+      await store.accept([newEvent('s-1', T0), newEvent('s-2', T0)], { now: T0, dedupeWindowMs: WINDOW })
+      const [first, other] = await store.claim('insider', 10, T0)
+      expect(first?.state).toStrictEqual({})
+      store.settle(
+        [
+          {
+            id: first?.id ?? '',
+            outcome: 'retry',
+            at: T0 + 10,
+            status: 503,
+            reason: 'one of two workflows failed',
+            state: [
+              { key: 'tray-delivered:https://a.example/', value: 'yes', expiresAt: T0 + 60_000 },
+              { key: 'expires-soon', value: 'x', expiresAt: T0 + 5 }
+            ]
+          },
+          { id: other?.id ?? '', outcome: 'retry', at: T0 + 10, status: 503, reason: 'down' }
+        ],
+        T0 + 1
+      )
+      await store.flushSettlements()
+      store = await harness.reopen()
+      await store.resume(() => true, T0 + 10)
+      const again = await store.claim('insider', 10, T0 + 10)
+      expect(again.map((claim) => [claim.eventId, claim.state])).toStrictEqual([
+        ['s-1', { 'tray-delivered:https://a.example/': 'yes' }],
+        ['s-2', {}]
+      ])
+    })
+
     it('deduplicates an event id within the window, and accepts it again after', async () => {
       await open()
       const [first] = await store.accept([newEvent('same', T0)], { now: T0, dedupeWindowMs: WINDOW })

@@ -96,9 +96,18 @@ export interface Claim {
   readonly attempt: number
   /** When the retry budget started: acceptance, or the replay that made the delivery due again. */
   readonly budgetStart: number
+  /** What earlier attempts of this delivery left (actions-core's `stateContext`), unexpired. */
+  readonly state: Readonly<Record<string, string>>
 }
 
-export type Settlement =
+/** A value an attempt leaves for the next attempts of the same delivery, until `expiresAt`. */
+export interface StateWrite {
+  readonly key: string
+  readonly value: string
+  readonly expiresAt: number
+}
+
+export type Settlement = (
   | { readonly id: string; readonly outcome: 'delivered'; readonly status?: number; readonly detail: unknown }
   | {
       readonly id: string
@@ -108,6 +117,10 @@ export type Settlement =
       readonly reason: string
     }
   | { readonly id: string; readonly outcome: 'dead'; readonly status: number | undefined; readonly reason: string }
+) & {
+  /** State the attempt left for later attempts, written with the settlement. */
+  readonly state?: readonly StateWrite[]
+}
 
 export interface DeadLetter {
   readonly id: string

@@ -1,5 +1,5 @@
 import type { DestinationDefinition } from '@segment/actions-core'
-import { defaultValues } from '@segment/actions-core'
+import { presetsFromActions } from '@open-actions/core'
 import { checkCredentials, insiderHeaders, type InsiderSettings } from '../insider-api'
 import { insiderSettingsFields } from '../insider-settings'
 import { syncAudience } from './sync-audience'
@@ -16,14 +16,6 @@ export const audiences: DestinationDefinition<InsiderSettings> = {
   },
   // Segment's Insider Audiences destination does not send X-PLATFORM-NAME; neither do we.
   extendRequest: ({ settings }) => ({ headers: insiderHeaders(settings, false) }),
-  presets: [
-    {
-      name: 'Sync Audiences and Computed Traits',
-      subscribe: syncAudience.defaultSubscription ?? '',
-      partnerAction: 'syncAudience',
-      mapping: defaultValues(syncAudience.fields),
-      type: 'automatic'
-    }
-  ],
+  presets: presetsFromActions({ syncAudience }),
   actions: { syncAudience }
 }

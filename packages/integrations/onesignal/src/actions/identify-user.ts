@@ -1,7 +1,7 @@
 import type { ActionDefinition } from '@segment/actions-core'
 import { defineFields, eventFields, identityFields, type InferPayload } from '@open-actions/core'
 import type { OneSignalSettings } from '../onesignal-api'
-import { flattenField } from '../onesignal-fields'
+import { flattenField, NOT_ENGAGE_IDENTIFY } from '../onesignal-fields'
 import { requireExternalId, sendTags } from '../onesignal-tag-action'
 import { toTags } from '../onesignal-tags'
 
@@ -19,7 +19,7 @@ export type IdentifyUserPayload = InferPayload<typeof fields>
 export const identifyUser: ActionDefinition<OneSignalSettings, IdentifyUserPayload> = {
   title: 'Identify User',
   description: 'Store identify traits as data tags on the OneSignal user whose External ID is the Segment userId.',
-  defaultSubscription: 'type = "identify"',
+  defaultSubscription: NOT_ENGAGE_IDENTIFY,
   fields,
   perform: (request, { settings, payload }) => {
     const externalId = requireExternalId(payload.user_id)

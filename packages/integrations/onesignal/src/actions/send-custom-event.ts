@@ -57,7 +57,7 @@ export const sendCustomEvent: ActionDefinition<OneSignalSettings, SendCustomEven
   title: 'Send Custom Event',
   description:
     'Send a track as a OneSignal custom event (beta: OneSignal must enable custom events for your app first).',
-  defaultSubscription: 'type = "track"',
+  // No default subscription, so no preset: custom events are in beta at OneSignal; subscribe once they are enabled.
   fields,
   perform: async (request, { settings, payload }) => {
     const [outcome] = await sendCustomEvents(request, settings, [toCustomEvent(payload)])

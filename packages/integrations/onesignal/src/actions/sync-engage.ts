@@ -1,4 +1,4 @@
-import type { ActionDefinition, RequestClient } from '@segment/actions-core'
+import type { ActionDefinition, RequestClient, StateContext } from '@segment/actions-core'
 import {
   defineFields,
   engageFields,
@@ -22,22 +22,25 @@ const fields = defineFields({
 })
 export type SyncEngagePayload = InferPayload<typeof fields>
 
-/** Segments known to exist, per app, so each event does not list segments again. Bounded; a miss only costs a look-up. */
-const knownSegments = new Set<string>()
-const MAX_KNOWN_SEGMENTS = 10_000
+/** The state key that says, for this event's retries, that its audience segment exists already. */
+const segmentStateKey = (audienceKey: string) => `onesignal-segment:${audienceKey}`
 
-/** Idempotent: look before creating, and treat a concurrent creation (409) as success. */
+/**
+ * Idempotent: ask OneSignal before creating, and treat a concurrent creation (409) as success. Nothing is kept in the
+ * process (a module-level cache would be shared by every tenant of a runtime and forgotten on restart); within one
+ * event's retries, the runtime's `stateContext` remembers that the segment exists.
+ */
 async function ensureAudienceSegment(
   request: RequestClient,
   settings: OneSignalSettings,
-  audienceKey: string
+  audienceKey: string,
+  stateContext: StateContext | undefined
 ): Promise<void> {
-  const cacheKey = `${settings.app_id}\u0000${audienceKey}`
-  if (knownSegments.has(cacheKey)) return
+  const key = segmentStateKey(audienceKey)
+  if (stateContext?.getRequestContext(key) === 'exists') return
   if ((await findSegment(request, settings, audienceKey)) === undefined)
     await createAudienceSegment(request, settings, audienceKey, audienceKey)
-  if (knownSegments.size >= MAX_KNOWN_SEGMENTS) knownSegments.clear()
-  knownSegments.add(cacheKey)
+  stateContext?.setResponseContext(key, 'exists', { hour: 24 })
 }
 
 export const syncEngage: ActionDefinition<OneSignalSettings, SyncEngagePayload> = {
@@ -47,12 +50,12 @@ export const syncEngage: ActionDefinition<OneSignalSettings, SyncEngagePayload> 
   defaultSubscription:
     'context.personas.computation_class = "audience" or context.personas.computation_class = "computed_trait"',
   fields,
-  perform: async (request, { settings, payload }) => {
+  perform: async (request, { settings, payload, stateContext }) => {
     const computation = readEngageComputation(payload)
     const externalId = requireExternalId(payload.user_id)
     const flatten = payload.flatten_nested_values ?? false
     if (computation.kind === 'audience') {
-      if (computation.member) await ensureAudienceSegment(request, settings, computation.key)
+      if (computation.member) await ensureAudienceSegment(request, settings, computation.key, stateContext)
       // Sent by identify, the other traits become tags too (the seed: "add data tags … on all the matching user records").
       const { [computation.key]: _membership, audience_key: _audienceKey, ...others } = payload.traits_or_properties
       const extra =

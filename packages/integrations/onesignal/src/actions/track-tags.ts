@@ -1,7 +1,7 @@
 import type { ActionDefinition } from '@segment/actions-core'
 import { defineFields, eventFields, identityFields, type InferPayload } from '@open-actions/core'
 import type { OneSignalSettings } from '../onesignal-api'
-import { flattenField } from '../onesignal-fields'
+import { flattenField, NOT_ENGAGE_TRACK } from '../onesignal-fields'
 import { requireExternalId, sendTags } from '../onesignal-tag-action'
 import { toTags } from '../onesignal-tags'
 
@@ -28,7 +28,7 @@ export const trackTags: ActionDefinition<OneSignalSettings, TrackTagsPayload> = 
   title: 'Track Properties as Tags',
   description:
     'Store track properties as data tags on the OneSignal user; the event name is dropped unless you keep it.',
-  defaultSubscription: 'type = "track"',
+  defaultSubscription: NOT_ENGAGE_TRACK,
   fields,
   perform: (request, { settings, payload }) => {
     const externalId = requireExternalId(payload.user_id)

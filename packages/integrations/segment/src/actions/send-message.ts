@@ -1,5 +1,12 @@
 import type { ActionDefinition, InputField, JSONLikeObject } from '@segment/actions-core'
-import { batchingFields, defineFields, eventFields, identityFields, multiStatusFromOutcomes } from '@open-actions/core'
+import {
+  batchingFields,
+  defineFields,
+  eventFields,
+  identityFields,
+  type InferPayload,
+  multiStatusFromOutcomes
+} from '@open-actions/core'
 import type { SegmentMessageInput } from '../segment-message'
 import type { SegmentSettings } from '../segment-settings'
 import { createSegmentClient } from '../tracking-client'
@@ -19,13 +26,7 @@ export const commonMessageFields = defineFields({
   ...batchingFields({ maxBatchSize: 1000, defaultBatchSize: 500 })
 })
 
-interface CommonPayload {
-  user_id?: string
-  anonymous_id?: string
-  timestamp?: string
-  message_id?: string
-  context?: JSONLikeObject
-}
+type CommonPayload = InferPayload<typeof commonMessageFields>
 
 export function commonMessage(payload: CommonPayload) {
   return {

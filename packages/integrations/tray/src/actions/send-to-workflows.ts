@@ -26,7 +26,8 @@ const fields = defineFields({
   },
   message_id: {
     label: 'Message ID',
-    description: 'Identifies the message, so a retry reaches only the workflows that failed.',
+    description:
+      'Not used any more (which workflows a retry reaches is kept per event by the runtime, through actions-core’s stateContext); kept so existing mappings stay valid.',
     type: 'string',
     default: { '@path': '$.messageId' }
   },
@@ -60,15 +61,21 @@ export const sendToWorkflows: ActionDefinition<TraySettings, SendToWorkflowsPayl
     'POST the raw Segment message to every Tray workflow whose Allowed Events and Channels accept it, signed when a shared secret is set.',
   defaultSubscription: MESSAGE_TYPES.map((type) => `type = "${type}"`).join(' or '),
   fields,
-  perform: async (request, { settings, payload }) => {
+  perform: async (request, { settings, payload, stateContext }) => {
     const filter = { workflows: payload.workflows, allowedEvents: payload.allowed_events, channels: payload.channels }
-    const workflows = matchingWorkflows(checkWorkflows(settings), filter, payload.type, payload.channel)
+    const checked = checkWorkflows(settings)
+    const workflows = matchingWorkflows(checked, settings.workflows, filter, payload.type, payload.channel)
+    const notes = {
+      ...(checked.skipped.length > 0 ? { skipped: checked.skipped } : {}),
+      ...(checked.warnings.length > 0 ? { warnings: checked.warnings } : {})
+    }
     if (workflows.length === 0)
       return {
         workflows: [],
-        note: `this subscription sends no ${payload.type} messages${payload.channel ? ` from ${payload.channel}` : ''} to any workflow`
+        note: `this subscription sends no ${payload.type} messages${payload.channel ? ` from ${payload.channel}` : ''} to any workflow`,
+        ...notes
       }
-    const outcomes = await deliverToWorkflows(request, settings, workflows, payload.message, payload.message_id)
-    return { workflows: outcomes.map((outcome) => ({ url: outcome.url, status: outcome.status })) }
+    const outcomes = await deliverToWorkflows(request, settings, workflows, payload.message, stateContext)
+    return { workflows: outcomes.map((outcome) => ({ url: outcome.url, status: outcome.status })), ...notes }
   }
 }
