@@ -1,3 +1,4 @@
+import { BLOCKED_ADDRESS_CODE } from './network-guard'
 import { parseRetryAfter } from './retry'
 
 export interface ErrorDetails {
@@ -11,7 +12,8 @@ export interface ErrorDetails {
   readonly retryAfterMs: number | undefined
   /**
    * Whether the error says it is worth another attempt: its own `retryable` flag, or what its actions-core class means
-   * (`RetryableError` yes; `PayloadValidationError` and `InvalidAuthenticationError` no). Undefined: the status decides.
+   * (`RetryableError` yes; `PayloadValidationError` and `InvalidAuthenticationError` no; a connection the egress guard
+   * refused, code `EBLOCKEDADDRESS`, no: the address will not change by retrying). Undefined: the status decides.
    */
   readonly retryable: boolean | undefined
 }
@@ -54,8 +56,10 @@ export function errorDetails(error: unknown): ErrorDetails {
     retryable:
       typeof candidate.retryable === 'boolean'
         ? candidate.retryable
-        : typeof candidate.name === 'string'
-          ? RETRYABLE_BY_NAME[candidate.name]
-          : undefined
+        : candidate.code === BLOCKED_ADDRESS_CODE
+          ? false
+          : typeof candidate.name === 'string'
+            ? RETRYABLE_BY_NAME[candidate.name]
+            : undefined
   }
 }

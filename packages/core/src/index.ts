@@ -39,6 +39,14 @@ export {
 export { isRetryableStatus, parseRetryAfter } from './retry'
 export type { RecordOutcome, VendorErrorContext } from './http'
 export { ISO_COUNTRY_CODES, ISO_CURRENCY_CODES } from './iso-codes'
+export {
+  BLOCKED_ADDRESS_CODE,
+  blockedAddressError,
+  guardedLookup,
+  isBlockedAddress,
+  isLocalName
+} from './network-guard'
+export type { LookupCallback } from './network-guard'
 export { toCountryCode, toCurrencyCode, toE164, toUtcTimestamp } from './normalize'
 export { compact } from './objects'
 export { createRedactor } from './redaction'

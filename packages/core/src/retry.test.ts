@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { IntegrationError, PayloadValidationError, RetryableError } from '@segment/actions-core'
 import { errorDetails } from './error-details'
+import { blockedAddressError } from './network-guard'
 import { VendorAuthenticationError, VendorRetryableError } from './errors'
 import { isRetryableStatus, parseRetryAfter } from './retry'
 
@@ -38,6 +39,17 @@ describe('errorDetails: retryability and Retry-After as the error says them', ()
     expect(errorDetails(new IntegrationError('x', 'X', 400)).retryable).toBeUndefined()
     const foreign = Object.assign(new Error('from another copy'), { name: 'RetryableError', status: 429 })
     expect(errorDetails(foreign)).toMatchObject({ retryable: true, status: 429 })
+  })
+
+  it('does not retry a connection the egress guard refused (node-fetch keeps the code on its FetchError)', () => {
+    const refused = Object.assign(new Error('request to https://x failed, reason: refused'), {
+      name: 'FetchError',
+      code: 'EBLOCKEDADDRESS'
+    })
+    expect(errorDetails(refused)).toMatchObject({ retryable: false, status: undefined, code: 'EBLOCKEDADDRESS' })
+    expect(errorDetails(blockedAddressError('metadata.internal', '169.254.169.254')).retryable).toBe(false)
+    const reset = Object.assign(new Error('socket hang up'), { name: 'FetchError', code: 'ECONNRESET' })
+    expect(errorDetails(reset).retryable).toBeUndefined()
   })
 
   it('reads Retry-After of an HTTPError in every form the parser knows', () => {

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from '@jest/globals'
+import { TEST_CA_FILE } from '@open-actions/testing/https-sink'
 import { ConfigError, resolveConfig } from './config'
 import { sampleConfig } from './sample-config'
 import { registry } from './start'
@@ -28,6 +31,44 @@ describe('configuration validation', () => {
     ])
     expect(resolved.sources.map((source) => source.integration)).toStrictEqual(['onesignal', 'one-creation'])
     expect(resolved.config.transport).toBe('sandbox')
+  })
+
+  it('gives each instance its client and egress rule, and reads network.caFile once', () => {
+    const resolved = resolveConfig(
+      {
+        network: { allowPrivateNetworks: false, caFile: TEST_CA_FILE },
+        destinations: [
+          { id: 'a', integration: 'segment', settings: { write_key: 'w', region: 'us' } },
+          {
+            id: 'b',
+            integration: 'segment',
+            settings: { write_key: 'w', region: 'us' },
+            client: 'actions-core',
+            allowPrivateNetworks: true
+          }
+        ]
+      },
+      registry
+    )
+    expect(
+      resolved.destinations.map(({ id, client, allowPrivateNetworks }) => [id, client, allowPrivateNetworks])
+    ).toStrictEqual([
+      ['a', 'runtime', false],
+      ['b', 'actions-core', true]
+    ])
+    expect(resolved.extraCa).toBe(readFileSync(TEST_CA_FILE, 'utf8'))
+    expect(
+      problemsOf({
+        network: { caFile: '/nonexistent/ca.pem' },
+        destinations: [{ id: 'c', integration: 'segment', settings: { write_key: 'w', region: 'us' }, client: 'fetch' }]
+      })
+    ).toStrictEqual(['destinations[0].client: Invalid option: expected one of "runtime"|"actions-core"'])
+    expect(problemsOf({ network: { caFile: '/nonexistent/ca.pem' } })).toStrictEqual([
+      "network.caFile: cannot read /nonexistent/ca.pem: ENOENT: no such file or directory, open '/nonexistent/ca.pem'"
+    ])
+    expect(problemsOf({ network: { caFile: join(__dirname, 'sample-config.ts') } })).toStrictEqual([
+      `network.caFile: ${join(__dirname, 'sample-config.ts')} holds no PEM certificate`
+    ])
   })
 
   it('names the file, the instance and the key of every problem', () => {

@@ -26,7 +26,14 @@ const destinationInstanceSchema = z.strictObject({
   subscriptions: z.union([z.literal('presets'), z.array(subscriptionSchema).min(1)]).default('presets'),
   enabled: z.boolean().default(true),
   /** This instance's sends in flight at once, instead of `delivery.maxConcurrent` (e.g. for a vendor's rate limit). */
-  maxConcurrent: z.number().int().min(1).max(1024).optional()
+  maxConcurrent: z.number().int().min(1).max(1024).optional(),
+  /**
+   * How the instance's actions send: `runtime` (default), the runtime's request client over this instance's own
+   * connection pool (connections reused); `actions-core`, actions-core's own client, one connection per request.
+   */
+  client: z.enum(['runtime', 'actions-core']).default('runtime'),
+  /** Live transport: let this instance reach private, loopback and link-local addresses (`network.allowPrivateNetworks`). */
+  allowPrivateNetworks: z.boolean().optional()
 })
 
 const sourceInstanceSchema = z.strictObject({
@@ -129,7 +136,27 @@ export const configSchema = z.strictObject({
   shutdownTimeoutMs: z.number().int().min(0).default(10_000),
   /** A dead-letter file of an earlier release (NDJSON): imported into the store once, at start. */
   deadLetterFile: z.string().min(1).optional(),
-  sandbox: z.strictObject({ faults: z.array(faultSchema).default([]) }).prefault({})
+  sandbox: z
+    .strictObject({
+      faults: z.array(faultSchema).default([]),
+      /** Simulators answer without Content-Length (chunked), as most real servers do. */
+      chunked: z.boolean().default(false)
+    })
+    .prefault({}),
+  network: z
+    .strictObject({
+      /**
+       * Live transport: connections to private, loopback, link-local and metadata addresses are refused (SSRF) unless
+       * this is on, here for every instance or on one instance.
+       */
+      allowPrivateNetworks: z.boolean().default(false),
+      /**
+       * Live transport: a PEM file of certificate authorities trusted besides Node's own (a TLS-inspecting proxy, a
+       * vendor's private endpoint, a test server). Node's `NODE_EXTRA_CA_CERTS` works too.
+       */
+      caFile: z.string().min(1).optional()
+    })
+    .prefault({})
 })
 export type RuntimeConfig = z.output<typeof configSchema>
 export type RuntimeConfigInput = z.input<typeof configSchema>
@@ -144,6 +171,10 @@ export interface ResolvedDestination {
   readonly secretKeys: readonly string[]
   /** Sends in flight at once: the instance's own `maxConcurrent`, or `delivery.maxConcurrent`. */
   readonly maxConcurrent: number
+  /** The request client its actions send with (see `client` in the configuration). */
+  readonly client: 'runtime' | 'actions-core'
+  /** Live transport: private addresses reachable (the instance's setting, or `network.allowPrivateNetworks`). */
+  readonly allowPrivateNetworks: boolean
 }
 
 export interface ResolvedSource {
@@ -158,6 +189,8 @@ export interface ResolvedConfig {
   readonly config: RuntimeConfig
   readonly destinations: readonly ResolvedDestination[]
   readonly sources: readonly ResolvedSource[]
+  /** The certificate authorities of `network.caFile` (PEM), read once. */
+  readonly extraCa?: string
 }
 
 /** Every problem of a configuration at once, each naming the file, the instance and the key. */
@@ -252,7 +285,9 @@ export function resolveConfig(raw: unknown, registry: Registry, file = '(inline 
       settings: instance.settings as JSONObject,
       subscriptions,
       secretKeys,
-      maxConcurrent: instance.maxConcurrent ?? config.delivery.maxConcurrent
+      maxConcurrent: instance.maxConcurrent ?? config.delivery.maxConcurrent,
+      client: instance.client,
+      allowPrivateNetworks: instance.allowPrivateNetworks ?? config.network.allowPrivateNetworks
     })
   })
 
@@ -282,8 +317,19 @@ export function resolveConfig(raw: unknown, registry: Registry, file = '(inline 
     })
   })
 
+  let extraCa: string | undefined
+  if (config.network.caFile !== undefined) {
+    try {
+      extraCa = readFileSync(config.network.caFile, 'utf8')
+      if (!extraCa.includes('-----BEGIN CERTIFICATE-----'))
+        problems.push(`network.caFile: ${config.network.caFile} holds no PEM certificate`)
+    } catch (error) {
+      problems.push(`network.caFile: cannot read ${config.network.caFile}: ${(error as Error).message}`)
+    }
+  }
+
   if (problems.length > 0) throw new ConfigError(file, problems)
-  return { config, destinations, sources }
+  return { config, destinations, sources, ...(extraCa === undefined ? {} : { extraCa }) }
 }
 
 export function loadConfigFile(file: string, registry: Registry): ResolvedConfig {

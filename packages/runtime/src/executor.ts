@@ -32,10 +32,10 @@ function summarize(results: readonly Result[]): unknown {
  * Returns one outcome per claim, in order; never throws.
  */
 export async function execute(lane: Lane, target: Target, claims: readonly Claim[]): Promise<AttemptOutcome[]> {
-  const context = { instance: lane.id, action: target.ref.action, eventIds: claims.map((claim) => claim.eventId) }
+  const context = { action: target.ref.action, eventIds: claims.map((claim) => claim.eventId) }
   return requestContext.run(context, () =>
     target.kind === 'source'
-      ? executeSource(target, claims)
+      ? executeSource(lane, target, claims)
       : executeDestination(lane.destination as Destination<JSONObject>, target, claims)
   )
 }
@@ -105,10 +105,11 @@ async function executeDestination(
   }
 }
 
-async function executeSource(target: SourceTarget, claims: readonly Claim[]): Promise<AttemptOutcome[]> {
+async function executeSource(lane: Lane, target: SourceTarget, claims: readonly Claim[]): Promise<AttemptOutcome[]> {
   try {
     const { writeKey, region } = target.source.source.delivery(target.source.settings)
-    const result = await createSegmentClient({ writeKey, region }).batch(claims.map((claim) => claim.event))
+    const client = createSegmentClient({ writeKey, region, ...(lane.request ? { request: lane.request } : {}) })
+    const result = await client.batch(claims.map((claim) => claim.event))
     return claims.map((_, index): AttemptOutcome => {
       const outcome = result.outcomes[index]
       if (!outcome)

@@ -63,7 +63,7 @@ async function scenario(
     registry
   )
   const started = await startRuntime({ resolved, port: 0, logWrite: () => undefined })
-  const simulators = await started.runtime.transport.ready
+  const simulators = started.runtime.sandbox
   try {
     const batch = Array.from({ length: count }, (_, index) =>
       index % 2 === 0

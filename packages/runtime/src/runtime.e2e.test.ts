@@ -86,6 +86,36 @@ describe('the runtime over HTTP, sample configuration, sandbox', () => {
     )
   })
 
+  it('sends exactly one request per delivery against chunked simulators, over each instance’s own connections', async () => {
+    const { runtime } = await start({ sandbox: { chunked: true }, delivery: { maxConcurrent: 4 } })
+    const sent = Array.from({ length: 300 }, (_, index) =>
+      index % 3 === 0
+        ? events.identifyEvent({ messageId: `chunked-${index}`, userId: `u-${index}` })
+        : index % 3 === 1
+          ? events.orderCompletedEvent({ messageId: `chunked-${index}`, userId: `u-${index}` })
+          : events.pageEvent({ messageId: `chunked-${index}`, userId: `u-${index}` })
+    )
+    await runtime.ingestEvents(sent)
+    await settle(runtime)
+    expect(runtime.totals.retries).toBe(0)
+    expect(runtime.totals.deadLettered).toBe(0)
+    expect(runtime.totals.delivered).toBeGreaterThan(300)
+    // What the runtime sent is what the simulators received: no request repeated or lost on a reused connection.
+    expect(runtime.sandbox.counters.requests).toBe(runtime.recorder.total)
+    const lanes = [...runtime.lanes.values()]
+    const opened = lanes.reduce((sum, lane) => sum + lane.transport.counters.connections, 0)
+    expect(runtime.sandbox.counters.connections).toBe(opened)
+    const instances = (await getJson(`${running?.url}/v1/instances`)).body as {
+      destinations: { id: string; client: string; maxConcurrent: number }[]
+    }
+    expect(instances.destinations.map(({ id, client, maxConcurrent }) => [id, client, maxConcurrent])).toStrictEqual(
+      runtime.config.destinations.map((instance) => [instance.id, 'runtime', 4])
+    )
+    // Per instance: at most maxConcurrent connections per vendor host it calls (Tray calls two workflow hosts).
+    for (const lane of lanes) expect(lane.transport.counters.connections).toBeLessThanOrEqual(lane.maxConcurrent * 2)
+    expect(opened).toBeLessThan(runtime.recorder.total)
+  })
+
   it('retries 5xx bursts and honours Retry-After, then delivers once', async () => {
     const { url, runtime } = await start()
     await postJson(`${url}/v1/sandbox/faults`, { host: 'api.onesignal.com', status: 503, times: 2 })
@@ -355,7 +385,7 @@ describe('accept = commit', () => {
     // The same shape as a look-up.
     expect(((await getJson(`${url}/v1/events/commit-2`)).body as EventResult).targets).toHaveLength(5)
     // No vendor has answered anything yet: the answer did not wait for them.
-    expect((await runtime.transport.ready).accepted).toStrictEqual([])
+    expect(runtime.sandbox.accepted).toStrictEqual([])
   })
 
   it('validates the whole request first: one bad event (too deep, too big, wrong type) and nothing of it is kept', async () => {

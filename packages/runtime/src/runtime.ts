@@ -10,15 +10,16 @@ import { createLogger, type Logger, type LogLevel } from './logger'
 import { Metrics } from './metrics'
 import type { Registry } from './registry'
 import { createSimulators } from './simulators'
+import { type SimulatorServer, startSimulatorServer } from './simulators/server'
 import { Stats } from './stats'
 import { importDeadLetterFile } from './store/import-dead-letter-file'
 import { type EventResult, targetKey } from './store/results'
 import { SqliteStore } from './store/sqlite-store'
 import type { DeadLetterPage, DeadLetterQuery, DeadLetterSelection, ReplayReport, Retention } from './store/store'
-import { buildLanes, type Lane } from './targets'
+import { buildLanes, type Lane, type LaneTransportSpec } from './targets'
 import { runTest, type TestReport } from './tester'
 import { FaultBook } from './transport/faults'
-import { installTransport, type Transport } from './transport/interceptor'
+import { InstanceTransport } from './transport/http-transport'
 import { DeliveryRecorder } from './transport/recorder'
 
 export interface RuntimeOptions {
@@ -58,15 +59,25 @@ export class OpenActionsRuntime {
   readonly lanes: ReadonlyMap<string, Lane>
   readonly workers: Workers
   readonly ingest: Ingest
-  readonly transport: Transport
+  /**
+   * The vendor simulators on 127.0.0.1: what sandbox-mode instances and the event tester (in either mode) reach,
+   * through their own transports.
+   */
+  readonly sandbox: SimulatorServer
   readonly startedAt = Date.now()
   /** Outcomes since start: what `replay` and the soak report. */
   readonly totals = { delivered: 0, deadLettered: 0, retries: 0 }
   private pruneTimer: NodeJS.Timeout | undefined
   private closing: Promise<void> | undefined
 
-  private constructor(private readonly options: RuntimeOptions) {
+  private constructor(
+    private readonly options: RuntimeOptions,
+    sandbox: SimulatorServer,
+    faults: FaultBook
+  ) {
     const { resolved } = options
+    this.sandbox = sandbox
+    this.faults = faults
     this.redactor = createRedactor(configSecrets(resolved))
     this.logger = createLogger({
       level: options.logLevel ?? 'info',
@@ -85,9 +96,8 @@ export class OpenActionsRuntime {
       }
     })
     try {
-      this.faults = new FaultBook(resolved.config.sandbox.faults)
-      this.lanes = buildLanes(resolved)
       const config = resolved.config
+      this.lanes = buildLanes(resolved, (spec) => this.transportFor(spec, config.transport))
       this.workers = new Workers({
         store: this.store,
         lanes: this.lanes,
@@ -112,19 +122,26 @@ export class OpenActionsRuntime {
         stats: this.stats,
         notify: (laneId) => this.workers.notify(laneId)
       })
-      this.transport = installTransport({
-        mode: config.transport,
-        recorder: this.recorder,
-        redactor: () => this.redactor,
-        simulators: createSimulators(),
-        faults: this.faults,
-        metrics: this.metrics
-      })
     } catch (error) {
       void this.store.close()
       throw error
     }
     this.registerGauges()
+  }
+
+  /** A transport of its own for one instance (a lane, or one event-tester run): nothing is shared across them. */
+  private transportFor(spec: LaneTransportSpec, mode: 'sandbox' | 'live'): InstanceTransport {
+    return new InstanceTransport({
+      instance: spec.instance,
+      mode,
+      connections: spec.connections,
+      simulatorPorts: this.sandbox.ports,
+      allowPrivateNetworks: spec.allowPrivateNetworks,
+      ...(this.options.resolved.extraCa === undefined ? {} : { extraCa: this.options.resolved.extraCa }),
+      recorder: this.recorder,
+      redactor: () => this.redactor,
+      metrics: this.metrics
+    })
   }
 
   /**
@@ -133,7 +150,16 @@ export class OpenActionsRuntime {
    * are dead-lettered with that reason) and starts the workers.
    */
   static async open(options: RuntimeOptions): Promise<OpenActionsRuntime> {
-    const runtime = new OpenActionsRuntime(options)
+    const { sandbox: sandboxConfig } = options.resolved.config
+    const faults = new FaultBook(sandboxConfig.faults)
+    const sandbox = await startSimulatorServer(createSimulators(), faults, { chunked: sandboxConfig.chunked })
+    let runtime: OpenActionsRuntime
+    try {
+      runtime = new OpenActionsRuntime(options, sandbox, faults)
+    } catch (error) {
+      await sandbox.close()
+      throw error
+    }
     try {
       await runtime.start()
     } catch (error) {
@@ -155,7 +181,6 @@ export class OpenActionsRuntime {
     )
     if (resumed.resumed > 0 || resumed.orphaned > 0)
       this.logger.info('resumed deliveries left by the previous process', resumed)
-    await this.transport.ready
     this.workers.start()
     await this.prune()
     this.pruneTimer = setInterval(() => void this.prune(), PRUNE_EVERY_MS)
@@ -221,8 +246,17 @@ export class OpenActionsRuntime {
     }
   }
 
-  test(input: unknown): Promise<TestReport> {
-    return runTest(input, this.registry, this.redactor)
+  /** The event tester: always against the simulators, through a transport made for this one run. */
+  async test(input: unknown): Promise<TestReport> {
+    const transport = this.transportFor(
+      { instance: 'event-tester', connections: 4, allowPrivateNetworks: false },
+      'sandbox'
+    )
+    try {
+      return await runTest(input, this.registry, this.redactor, transport)
+    } finally {
+      await transport.close()
+    }
   }
 
   /** Waits until every accepted delivery is delivered or dead-lettered (tests, `send`, `replay`). */
@@ -247,7 +281,8 @@ export class OpenActionsRuntime {
       const deadline = Date.now() + this.config.config.shutdownTimeoutMs
       await this.workers.stop(deadline)
       await this.store.close()
-      await this.transport.dispose()
+      await Promise.all([...this.lanes.values()].map((lane) => lane.transport.close()))
+      await this.sandbox.close()
     })()
     return this.closing
   }

@@ -147,7 +147,10 @@ export function createRuntimeServer(runtime: OpenActionsRuntime, options: Server
           definition: instance.definitionKey,
           name: instance.definition.name,
           settings: runtime.redactor.value(instance.settings),
-          subscriptions: instance.subscriptions
+          subscriptions: instance.subscriptions,
+          // The request client its actions send with: `runtime` (connections reused) or `actions-core`.
+          client: runtime.lanes.get(instance.id)?.client ?? instance.client,
+          maxConcurrent: instance.maxConcurrent
         })),
         sources: runtime.config.sources.map((source) => ({
           id: source.id,

@@ -1,8 +1,11 @@
-import { Destination, type JSONObject, type SegmentEvent, transform } from '@segment/actions-core'
+import type { Destination, JSONObject, RequestClient, SegmentEvent } from '@segment/actions-core'
+import { transform } from '@segment/actions-core'
 import { parseFql, validate } from '@segment/destination-subscriptions'
 import type { Subscription } from '@open-actions/core'
 import type { ResolvedConfig, ResolvedDestination, ResolvedSource } from './config'
 import { type TargetRef, targetKey } from './store/results'
+import { type ClientKind, destinationWithTransport, runtimeRequestClient } from './transport/attach-transport'
+import type { InstanceTransport } from './transport/http-transport'
 
 type ParsedFql = ReturnType<typeof parseFql>
 
@@ -36,8 +39,21 @@ export interface Lane {
   readonly id: string
   readonly maxConcurrent: number
   readonly targets: ReadonlyMap<string, Target>
-  /** The instance's one actions-core `Destination` (its `responses` list is cleared after every call). */
+  /** The instance's own HTTP transport: its connection pool, reused by its requests and no one else's. */
+  readonly transport: InstanceTransport
+  /** The request client its actions send with (`actions-core` when the definition or configuration asks for it). */
+  readonly client: ClientKind
+  /** A destination instance's one actions-core `Destination` (its `responses` list is cleared after every call). */
   readonly destination?: Destination<JSONObject>
+  /** A source's client into Segment, over the lane's transport. */
+  readonly request?: RequestClient
+}
+
+/** What a lane's transport is made for: its id (the instance), its concurrency and its egress rule. */
+export interface LaneTransportSpec {
+  readonly instance: string
+  readonly connections: number
+  readonly allowPrivateNetworks: boolean
 }
 
 /** The lane id of a source: deliveries into Segment are recorded under this instance name. */
@@ -51,8 +67,14 @@ function hasBatchingEnabled(subscription: Subscription): boolean {
   return (subscription.mapping as Record<string, unknown>).enable_batching === true
 }
 
-/** Every lane and target of a configuration, built once: FQL parsed, settings per subscription prepared. */
-export function buildLanes(resolved: ResolvedConfig): Map<string, Lane> {
+/**
+ * Every lane and target of a configuration, built once: FQL parsed, settings per subscription prepared, and each lane
+ * given its own transport (`transportFor`).
+ */
+export function buildLanes(
+  resolved: ResolvedConfig,
+  transportFor: (spec: LaneTransportSpec) => InstanceTransport
+): Map<string, Lane> {
   const lanes = new Map<string, Lane>()
   for (const instance of resolved.destinations) {
     const targets = new Map<string, Target>()
@@ -76,11 +98,19 @@ export function buildLanes(resolved: ResolvedConfig): Map<string, Lane> {
         settings: { ...instance.settings, subscriptions: [subscription as unknown as JSONObject] }
       })
     }
+    const transport = transportFor({
+      instance: instance.id,
+      connections: instance.maxConcurrent,
+      allowPrivateNetworks: instance.allowPrivateNetworks
+    })
+    const { destination, client } = destinationWithTransport(instance.definition, transport, instance.client)
     lanes.set(instance.id, {
       id: instance.id,
       maxConcurrent: instance.maxConcurrent,
       targets,
-      destination: new Destination(instance.definition)
+      transport,
+      client,
+      destination
     })
   }
   for (const source of resolved.sources) {
@@ -92,10 +122,19 @@ export function buildLanes(resolved: ResolvedConfig): Map<string, Lane> {
       subscription: source.source.name
     }
     const key = targetKey(ref)
+    const maxConcurrent = resolved.config.delivery.maxConcurrent
+    const transport = transportFor({
+      instance: id,
+      connections: maxConcurrent,
+      allowPrivateNetworks: resolved.config.network.allowPrivateNetworks
+    })
     lanes.set(id, {
       id,
-      maxConcurrent: resolved.config.delivery.maxConcurrent,
-      targets: new Map([[key, { kind: 'source', ref, key, source, batched: true }]])
+      maxConcurrent,
+      targets: new Map([[key, { kind: 'source', ref, key, source, batched: true }]]),
+      transport,
+      client: 'runtime',
+      request: runtimeRequestClient(transport, SOURCE_ACTION)
     })
   }
   return lanes

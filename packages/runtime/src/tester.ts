@@ -1,8 +1,10 @@
-import { Destination, type JSONObject, type SegmentEvent, transform } from '@segment/actions-core'
+import { type JSONObject, type SegmentEvent, transform } from '@segment/actions-core'
 import { parseFql, validate } from '@segment/destination-subscriptions'
 import { createRedactor, presetSubscriptions, type Redactor, type Subscription } from '@open-actions/core'
 import { z } from 'zod'
 import type { Registry } from './registry'
+import { destinationWithTransport } from './transport/attach-transport'
+import type { InstanceTransport } from './transport/http-transport'
 import { type DeliveryRecord, requestContext } from './transport/recorder'
 
 export const testRequestSchema = z.strictObject({
@@ -47,12 +49,17 @@ export interface TestReport {
 }
 
 /**
- * The web page's event tester: runs one event through a definition with the given settings, always against the
- * sandbox simulators (never a real vendor, whatever the runtime's transport), and reports each subscription:
+ * The web page's event tester: runs one event through a definition with the given settings, through `transport`
+ * (a sandbox one: never a real vendor, whatever the runtime's transport), and reports each subscription:
  * whether it matched, the mapped payload, the validation error or result, and the exact requests with every
  * secret (the typed-in ones included) redacted.
  */
-export async function runTest(raw: unknown, registry: Registry, baseRedactor: Redactor): Promise<TestReport> {
+export async function runTest(
+  raw: unknown,
+  registry: Registry,
+  baseRedactor: Redactor,
+  transport: InstanceTransport
+): Promise<TestReport> {
   const input = testRequestSchema.parse(raw)
   const definition = registry.get(input.integration)?.destinations[input.definition]
   if (!definition) throw new Error(`no destination "${input.definition}" in integration "${input.integration}"`)
@@ -69,7 +76,7 @@ export async function runTest(raw: unknown, registry: Registry, baseRedactor: Re
       fields[key]?.type === 'password' && value ? '[REDACTED]' : value
     ])
   )
-  const destination = new Destination(definition)
+  const { destination } = destinationWithTransport(definition, transport, 'runtime')
   let settingsError: string | undefined
   try {
     destination.validateSettings(settings)
@@ -106,9 +113,8 @@ export async function runTest(raw: unknown, registry: Registry, baseRedactor: Re
     }
     const capture: DeliveryRecord[] = []
     try {
-      const results = await requestContext.run(
-        { instance: 'event-tester', action: subscription.partnerAction, capture, forceSandbox: true, secrets },
-        () => destination.onEvent(event, { ...settings, subscriptions: [subscription as unknown as JSONObject] })
+      const results = await requestContext.run({ action: subscription.partnerAction, capture, secrets }, () =>
+        destination.onEvent(event, { ...settings, subscriptions: [subscription as unknown as JSONObject] })
       )
       reports.push({
         ...base,

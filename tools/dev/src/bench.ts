@@ -4,15 +4,13 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { Destination, type JSONObject, type SegmentEvent } from '@segment/actions-core'
-import { createRedactor, presetSubscriptions } from '@open-actions/core'
+import type { JSONObject, SegmentEvent } from '@segment/actions-core'
+import { presetSubscriptions } from '@open-actions/core'
 import {
-  createSimulators,
   DeliveryRecorder,
-  FaultBook,
-  installTransport,
-  Metrics,
   OpenActionsRuntime,
+  type Sandbox,
+  startSandbox,
   registry,
   resolveConfig,
   sampleConfig,
@@ -20,6 +18,7 @@ import {
 } from '@open-actions/runtime'
 import { execute, matchTargets } from '@open-actions/runtime/internal'
 import * as events from '@open-actions/testing/events'
+import { startHttpsSink, TEST_CA_FILE } from '@open-actions/testing/https-sink'
 import { integrationPackages, REPO_ROOT } from './workspace'
 
 /**
@@ -142,10 +141,12 @@ function floor(path: Path, count: number): Promise<Measurement> {
   )
 }
 
-function plainActionsCore(path: Path, count: number, recorder: DeliveryRecorder): Promise<Measurement> {
+function plainActionsCore(path: Path, count: number, sandbox: Sandbox): Promise<Measurement> {
   const definition = registry.get(path.integration)?.destinations[path.definition ?? 'destination']
   if (!definition) throw new Error(`no ${path.integration} destination`)
-  const destination = new Destination(definition)
+  // actions-core's own client, as any actions runtime runs it: one connection per request.
+  const destination = sandbox.destination(definition, { client: 'actions-core' })
+  const recorder = sandbox.recorder
   const settings = { ...path.settings, subscriptions: presetSubscriptions(definition) as unknown as JSONObject[] }
   return measure(
     count,
@@ -161,14 +162,15 @@ function plainActionsCore(path: Path, count: number, recorder: DeliveryRecorder)
  * Batched, through actions-core `onBatch` with batches of 100: the requests per 1,000 events batching saves.
  * Undefined when no preset action of the path can batch (the vendor has no batch API for it).
  */
-async function plainBatched(path: Path, count: number, recorder: DeliveryRecorder): Promise<number | undefined> {
+async function plainBatched(path: Path, count: number, sandbox: Sandbox): Promise<number | undefined> {
   const definition = registry.get(path.integration)?.destinations[path.definition ?? 'destination']
   if (!definition) throw new Error(`no ${path.integration} destination`)
   const batchable = presetSubscriptions(definition).filter(
     (subscription) => definition.actions[subscription.partnerAction]?.performBatch
   )
   if (batchable.length === 0) return undefined
-  const destination = new Destination(definition)
+  const destination = sandbox.destination(definition, { client: 'actions-core' })
+  const recorder = sandbox.recorder
   const settings = { ...path.settings, subscriptions: batchable as unknown as JSONObject[] }
   const before = recorder.total
   for (let offset = 0; offset < count; offset += 100) {
@@ -205,7 +207,9 @@ async function runtimeMode(
           integration: path.integration,
           definition: path.definition ?? 'destination',
           settings,
-          subscriptions: 'presets'
+          subscriptions: 'presets',
+          // The live sink is on loopback, which the live transport refuses unless told otherwise.
+          ...(transport === 'live' ? { allowPrivateNetworks: true } : {})
         }
       ]
     },
@@ -253,6 +257,68 @@ async function runtimeMode(
     )
   } finally {
     await runtime.close()
+  }
+}
+
+interface ConnectionFigures {
+  readonly client: 'runtime' | 'actions-core'
+  readonly events: number
+  readonly requests: number
+  readonly connections: number
+  readonly tlsHandshakes: number
+  readonly resumedSessions: number
+  readonly retries: number
+  readonly deadLettered: number
+  readonly seconds: number
+}
+
+/**
+ * Live mode against an HTTPS vendor on loopback that answers chunked, as most servers do: what arrives at the vendor
+ * for 1,000 events (requests, connections, TLS handshakes), with the runtime's client and with actions-core's own.
+ */
+async function connectionFigures(client: 'runtime' | 'actions-core', total: number): Promise<ConnectionFigures> {
+  const sink = await startHttpsSink({ chunked: true })
+  const resolved = resolveConfig(
+    {
+      transport: 'live',
+      stateDir: join(mkdtempSync(join(tmpdir(), 'open-actions-bench-')), 'state'),
+      network: { caFile: TEST_CA_FILE },
+      destinations: [
+        {
+          id: 'tray-sink',
+          integration: 'tray',
+          settings: { workflows: [`${sink.origin}/workflow`], allow_insecure_urls: true },
+          allowPrivateNetworks: true,
+          client
+        }
+      ]
+    },
+    registry
+  )
+  const runtime = await OpenActionsRuntime.open({ resolved, registry, logLevel: 'error', logWrite: () => undefined })
+  const started = process.hrtime.bigint()
+  try {
+    for (let offset = 0; offset < total; offset += 100)
+      await runtime.ingestEvents(
+        Array.from({ length: Math.min(100, total - offset) }, (_, index) =>
+          events.trackEvent('Bench Sink', { index: offset + index }, { messageId: nextId() })
+        )
+      )
+    await runtime.drain({ timeoutMs: 600_000 })
+    return {
+      client,
+      events: total,
+      requests: sink.requests.length,
+      connections: sink.counters.connections,
+      tlsHandshakes: sink.counters.tlsHandshakes,
+      resumedSessions: sink.counters.resumedSessions,
+      retries: runtime.totals.retries,
+      deadLettered: runtime.totals.deadLettered,
+      seconds: Number((Number(process.hrtime.bigint() - started) / 1e9).toFixed(2))
+    }
+  } finally {
+    await runtime.close()
+    await sink.close()
   }
 }
 
@@ -389,18 +455,10 @@ async function main(): Promise<void> {
     const batched: (number | undefined)[] = []
     for (let run = 0; run < runs; run += 1) {
       results.floor?.push(await floor(path, count))
-      const transport = installTransport({
-        mode: 'sandbox',
-        recorder,
-        redactor: () => createRedactor([]),
-        simulators: createSimulators(),
-        faults: new FaultBook(),
-        metrics: new Metrics()
-      })
-      await transport.ready
-      results.actionsCore?.push(await plainActionsCore(path, count, recorder))
-      batched.push(await plainBatched(path, count, recorder))
-      await transport.dispose()
+      const sandbox = await startSandbox({ recorder })
+      results.actionsCore?.push(await plainActionsCore(path, count, sandbox))
+      batched.push(await plainBatched(path, count, sandbox))
+      await sandbox.close()
       results.runtimeSandbox?.push(await runtimeMode(path, count, 'sandbox'))
       if (path.integration === 'tray') results.runtimeLive?.push(await runtimeMode(path, count, 'live', sinkUrl))
     }
@@ -442,9 +500,11 @@ async function main(): Promise<void> {
   await storeFigures('normal', 2000)
   const store = [await storeFigures('full', storeEvents), await storeFigures('normal', storeEvents)]
   process.stderr.write('benchmarked the store\n')
+  const connections = [await connectionFigures('runtime', 1000), await connectionFigures('actions-core', 1000)]
+  process.stderr.write('benchmarked live connections\n')
   const cold = coldStart()
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 1073741824)} GiB, Node ${process.version}`
-  const report = { machine, eventsPerRun: count, runs, rows, store, coldStart: cold }
+  const report = { machine, eventsPerRun: count, runs, rows, store, connections, coldStart: cold }
 
   const cell = (value: number | undefined) => (value === undefined ? 'n/a' : String(value))
   console.log(`pnpm bench — ${machine}; ${count} events per run, ${runs} runs, medians\n`)
@@ -478,6 +538,13 @@ async function main(): Promise<void> {
   for (const entry of store)
     console.log(
       `| ${entry.sync} | ${entry.acceptEventsPerSecond} | ${(entry.bytesPer100kEvents / 1048576).toFixed(1)} | ${entry.restartMsWith100kPending} | ${entry.endToEndEventsPerSecond} |`
+    )
+  console.log(
+    '\nLive → HTTPS vendor on loopback answering chunked, 1,000 Tray events (one workflow)\n\n| client | requests | connections | TLS handshakes (resumed) | retries | dead-lettered | seconds |\n|---|---|---|---|---|---|---|'
+  )
+  for (const entry of connections)
+    console.log(
+      `| ${entry.client} | ${entry.requests} | ${entry.connections} | ${entry.tlsHandshakes} (${entry.resumedSessions}) | ${entry.retries} | ${entry.deadLettered} | ${entry.seconds} |`
     )
   console.log(
     '\nCold start (fresh process: require the package and construct each Destination)\n\n| package | load ms | construct ms | heap MB | unpacked KB |\n|---|---|---|---|---|'

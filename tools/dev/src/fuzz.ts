@@ -1,15 +1,12 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Destination, type JSONObject, type SegmentEvent, defaultValues } from '@segment/actions-core'
-import { createRedactor } from '@open-actions/core'
+import { type JSONObject, type SegmentEvent, defaultValues } from '@segment/actions-core'
 import {
   createSimulators,
   type DeliveryRecord,
   DeliveryRecorder,
-  FaultBook,
-  installTransport,
-  Metrics,
   requestContext,
+  startSandbox,
   type VendorSimulator
 } from '@open-actions/runtime'
 // The arbitraries alone: the package index also loads jest's globals, which only exist inside jest.
@@ -88,15 +85,7 @@ export interface FuzzReport {
 export async function fuzz(options: { readonly runsPerAction: number; readonly seed?: number }): Promise<FuzzReport> {
   const seed = options.seed ?? fuzzSeed()
   const recorder = new DeliveryRecorder(100_000)
-  const transport = installTransport({
-    mode: 'sandbox',
-    recorder,
-    redactor: () => createRedactor([]),
-    simulators: [...createSimulators(), exampleSimulator],
-    faults: new FaultBook(),
-    metrics: new Metrics()
-  })
-  await transport.ready
+  const sandbox = await startSandbox({ recorder, simulators: [...createSimulators(), exampleSimulator] })
   const unhandled: unknown[] = []
   const onUnhandled = (reason: unknown) => unhandled.push(reason)
   process.on('unhandledRejection', onUnhandled)
@@ -110,7 +99,9 @@ export async function fuzz(options: { readonly runsPerAction: number; readonly s
         string,
         AnyDestination
       ][]) {
-        const destination = new Destination(definition)
+        const destination = sandbox.destination(definition, {
+          instance: `${integration.slug}/${definitionKey}`
+        })
         for (const [actionKey, action] of Object.entries(definition.actions)) {
           const name = `${integration.slug}/${definitionKey}/${actionKey}`
           const subscription = {
@@ -178,7 +169,7 @@ export async function fuzz(options: { readonly runsPerAction: number; readonly s
   } finally {
     await new Promise((resolve) => setTimeout(resolve, 50))
     process.off('unhandledRejection', onUnhandled)
-    await transport.dispose()
+    await sandbox.close()
   }
   for (const reason of unhandled)
     findings.push({

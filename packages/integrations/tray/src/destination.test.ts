@@ -16,7 +16,7 @@ import {
 import nock from 'nock'
 import { destination } from './destination'
 import { signBody } from './tray-delivery'
-import { guardedLookup, isBlockedAddress } from './workflow-url'
+import { guardedLookup, isBlockedAddress } from '@open-actions/core'
 
 useStrictNock()
 

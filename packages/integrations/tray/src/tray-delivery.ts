@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto'
-import https from 'node:https'
 import type { JSONLikeObject, RequestClient, StateContext } from '@segment/actions-core'
 import { IntegrationError } from '@segment/actions-core'
 import { errorDetails, InvalidSettingError, sendVendorRequest, VendorRetryableError } from '@open-actions/core'
@@ -112,15 +111,6 @@ export interface WorkflowOutcome {
 /** The per-event state key saying this workflow has the message (see `deliverToWorkflows`). */
 const deliveredKey = (url: string) => `tray-delivered:${url}`
 
-/**
- * Whether a runtime's sandbox will answer this request (Open Actions' runtime marks its global agent so): the
- * request then never leaves the machine, and the SSRF-guarded agent, which would resolve the real host, is not used.
- */
-function routedToSandbox(): boolean {
-  const marker = (https.globalAgent as unknown as Record<symbol, unknown>)[Symbol.for('open-actions.sandbox-agent')]
-  return typeof marker === 'function' && marker() === true
-}
-
 async function postToWorkflow(
   request: RequestClient,
   workflow: CheckedWorkflow,
@@ -130,8 +120,9 @@ async function postToWorkflow(
   const headers: Record<string, string> = { 'Content-Type': 'application/json' }
   const secret = sharedSecretOf(settings)
   if (secret) headers['X-Signature'] = signBody(body, secret)
-  // One agent per request: the guard never shares sockets (actions-core destroys an agent after its response).
-  const agent = settings.allow_insecure_urls || routedToSandbox() ? undefined : createGuardedAgent()
+  // One agent per request: the guard never shares sockets (actions-core destroys an agent after its response). A
+  // runtime that sends with its own client and egress rules may set it aside; nothing here asks which runtime runs it.
+  const agent = settings.allow_insecure_urls ? undefined : createGuardedAgent()
   const guarded: RequestClient = async (url, options) => {
     try {
       return await request(url, options)

@@ -20,7 +20,7 @@ describe('the guarded agent', () => {
       expect(error).toMatchObject({
         code: 'EBLOCKEDADDRESS',
         message:
-          '127.0.0.1 resolves to 127.0.0.1, a private, loopback, link-local or metadata address; workflow URLs must be public'
+          '127.0.0.1 resolves to 127.0.0.1, a private, loopback, link-local or metadata address; only public addresses can be reached'
       })
     } finally {
       for (const socket of sockets) socket.destroy()

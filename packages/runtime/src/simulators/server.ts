@@ -1,19 +1,33 @@
 import { createServer, type IncomingMessage } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net'
 import type { FaultBook } from '../transport/faults'
 import type { SimulatedResponse, VendorSimulator } from './simulator'
 
-export interface ObservedRequest {
+/** A request exactly as it arrived: header names in their sent case and order, the body's bytes. */
+export interface WireRequest {
   readonly method: string
-  readonly url: URL
-  readonly headers: Record<string, string>
-  readonly rawBody: string
+  readonly path: string
+  /** Name, value, name, value, … as Node's `rawHeaders`. */
+  readonly rawHeaders: readonly string[]
+  readonly body: Buffer
 }
 
-export type ObservedOutcome = { readonly status: number; readonly body: unknown } | { readonly error: string }
+export interface SimulatorServerOptions {
+  /** Answer with a chunked body (no Content-Length), as most real servers do: what node-fetch misreads on reuse. */
+  readonly chunked?: boolean
+  /** Sees every request as it arrived on the wire (tests comparing clients byte for byte). */
+  readonly onRequest?: (request: WireRequest) => void
+}
 
 export interface SimulatorServer {
+  /** The first of `ports`. */
   readonly port: number
+  /**
+   * Every port the simulators listen on, all serving the same vendors. Several, because Node accepts one connection
+   * per listening socket per event-loop turn: the simulators share the runtime's loop, and a burst of new connections
+   * on one port waited seconds behind a busy loop (a soak's first requests timed out). Connect round-robin.
+   */
+  readonly ports: readonly number[]
   readonly url: string
   /**
    * The last 20,000 requests answered with 2xx (vendor host, path and body), so tests can prove nothing was
@@ -22,10 +36,13 @@ export interface SimulatorServer {
   readonly accepted: { readonly host: string; readonly path: string; readonly body: string }[]
   /** Requests being answered now, and the most at once, per vendor host: how hard the runtime pushes a vendor. */
   readonly concurrency: ReadonlyMap<string, { readonly now: number; readonly peak: number }>
+  /** Connections accepted and requests received since start: how well clients reuse connections. */
+  readonly counters: { readonly connections: number; readonly requests: number }
   close(): Promise<void>
 }
 
 const MAX_ACCEPTED = 20_000
+const LISTENERS = 16
 
 function headersOf(request: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {}
@@ -44,21 +61,22 @@ function parse(text: string): unknown {
 }
 
 /**
- * The vendor simulators as a real HTTP server on 127.0.0.1. The runtime's agents send sandboxed requests here
- * over a real socket; the vendor is the request's Host header. Faults happen on that socket: a reset destroys
+ * The vendor simulators as a real HTTP server on 127.0.0.1. The sandbox transport connects each instance's pool
+ * here over a real socket; the vendor is the request's Host header. Faults happen on that socket: a reset destroys
  * it, a delay holds the answer, a status answers with it.
  */
 export async function startSimulatorServer(
   simulators: readonly VendorSimulator[],
   faults: FaultBook,
-  observe?: (request: ObservedRequest, outcome: ObservedOutcome, started: number) => void
+  options: SimulatorServerOptions = {}
 ): Promise<SimulatorServer> {
   const accepted: SimulatorServer['accepted'] = []
   const delayed = new Set<NodeJS.Timeout>()
   const concurrency = new Map<string, { now: number; peak: number }>()
+  const counters = { connections: 0, requests: 0 }
   const server = createServer((request, response) => {
+    counters.requests += 1
     const chunks: Buffer[] = []
-    const started = Date.now()
     // From the request's headers to the end of its answer (or its socket's end): how many a vendor handles at once.
     const host = (request.headers.host ?? 'unknown.invalid').replace(/:\d+$/, '')
     const load = concurrency.get(host) ?? { now: 0, peak: 0 }
@@ -70,9 +88,15 @@ export async function startSimulatorServer(
     })
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
     request.on('end', () => {
+      options.onRequest?.({
+        method: request.method ?? 'GET',
+        path: request.url ?? '/',
+        rawHeaders: [...request.rawHeaders],
+        body: Buffer.concat(chunks)
+      })
       const headers = headersOf(request)
       const url = new URL(`https://${headers.host ?? 'unknown.invalid'}${request.url ?? '/'}`)
-      const observed: ObservedRequest = {
+      const observed = {
         method: request.method ?? 'GET',
         url,
         headers,
@@ -81,7 +105,6 @@ export async function startSimulatorServer(
       const fault = faults.take(url.hostname)
       const answer = () => {
         if (fault?.reset) {
-          observe?.(observed, { error: 'connection reset (injected fault)' }, started)
           request.socket.destroy()
           return
         }
@@ -108,14 +131,15 @@ export async function startSimulatorServer(
           accepted.push({ host: url.hostname, path: url.pathname, body: observed.rawBody })
           if (accepted.length > MAX_ACCEPTED) accepted.splice(0, accepted.length - MAX_ACCEPTED)
         }
-        observe?.(observed, { status: simulated.status, body: simulated.body }, started)
         const text = simulated.body === undefined ? '' : JSON.stringify(simulated.body)
         response.writeHead(simulated.status, {
           'content-type': 'application/json',
-          'content-length': String(Buffer.byteLength(text)),
+          ...(options.chunked ? {} : { 'content-length': String(Buffer.byteLength(text)) }),
           ...(simulated.headers ?? {})
         })
-        response.end(text)
+        // Without a Content-Length, a body written before `end` goes out chunked.
+        if (options.chunked && text !== '') response.write(text)
+        response.end(options.chunked ? undefined : text)
       }
       if (fault?.delayMs) {
         const timer = setTimeout(() => {
@@ -127,18 +151,33 @@ export async function startSimulatorServer(
     })
   })
   server.keepAliveTimeout = 30_000
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
+  // The HTTP server never listens itself: each listener hands it the connections it accepts.
+  const sockets = new Set<Socket>()
+  const listeners = Array.from({ length: LISTENERS }, () =>
+    createNetServer((socket) => {
+      counters.connections += 1
+      sockets.add(socket)
+      socket.once('close', () => sockets.delete(socket))
+      server.emit('connection', socket)
+    })
+  )
+  await Promise.all(
+    listeners.map((listener) => new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve)))
+  )
+  const ports = listeners.map((listener) => (listener.address() as AddressInfo).port)
+  const port = ports[0] as number
   return {
     port,
+    ports,
     url: `http://127.0.0.1:${port}`,
     accepted,
     concurrency,
+    counters,
     async close() {
       for (const timer of delayed) clearTimeout(timer)
       delayed.clear()
-      server.closeAllConnections()
-      await new Promise((resolve) => server.close(resolve))
+      for (const socket of sockets) socket.destroy()
+      await Promise.all(listeners.map((listener) => new Promise((resolve) => listener.close(resolve))))
     }
   }
 }

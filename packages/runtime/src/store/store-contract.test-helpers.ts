@@ -413,7 +413,10 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
       const lane: Lane = {
         id: 'insider',
         maxConcurrent: 2,
-        targets: new Map([[`insider\u0000trackEvent\u0000Track`, target]])
+        targets: new Map([[`insider\u0000trackEvent\u0000Track`, target]]),
+        // The workers never send: `execute` below answers for the vendor.
+        transport: undefined as never,
+        client: 'runtime'
       }
       const workers = new Workers({
         store,

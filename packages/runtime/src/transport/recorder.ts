@@ -1,14 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 
-/** Which delivery an outbound request belongs to: set around every `onEvent` / `onBatch` call. */
+/**
+ * Which delivery an outbound request belongs to: set around every `onEvent` / `onBatch` call, read by the instance's
+ * transport when it records the request (the instance is the transport's own).
+ */
 export interface RequestContext {
-  readonly instance?: string
   readonly action?: string
   readonly eventIds?: readonly string[]
   /** When set, requests made in this context are also collected here (the event tester's view). */
   readonly capture?: DeliveryRecord[]
-  /** Answer from the simulators even in live mode (the event tester never reaches a real vendor). */
-  readonly forceSandbox?: boolean
   /** Secrets known only to this context (settings typed into the event tester), redacted too. */
   readonly secrets?: readonly string[]
 }

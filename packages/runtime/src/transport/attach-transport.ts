@@ -1,0 +1,96 @@
+import {
+  createRequestClient,
+  Destination,
+  type JSONObject,
+  type RequestClient,
+  type RequestOptions
+} from '@segment/actions-core'
+import type { RuntimeDestinationDefinition } from '../registry'
+import type { ExchangeContext, InstanceTransport } from './http-transport'
+import { requestContext } from './recorder'
+import { createRuntimeRequestClient } from './request-client'
+
+/**
+ * Which client an instance's actions send with: `runtime` (the runtime's request client over its per-instance
+ * connection pools) or `actions-core` (actions-core's own node-fetch client, one connection per request).
+ */
+export type ClientKind = 'runtime' | 'actions-core'
+
+/** What actions-core's `Action` has and the runtime replaces (3.x: a method building the client of each call). */
+interface ActionInternals {
+  createRequestClient?: (data: Record<string, unknown>) => RequestClient
+  afterResponse?: (...args: unknown[]) => unknown
+}
+
+function contextNow(action: string | undefined): ExchangeContext {
+  const context = requestContext.getStore()
+  return {
+    action: context?.action ?? action,
+    eventIds: context?.eventIds ?? [],
+    ...(context?.capture ? { capture: context.capture } : {}),
+    ...(context?.secrets ? { secrets: context.secrets } : {})
+  }
+}
+
+/**
+ * A `Destination` whose requests go through `transport`, nothing global changed. With the runtime client, each action's
+ * own request-client factory is replaced on this instance: the action still maps, validates and runs exactly as
+ * actions-core runs it, and only where its request bytes go changes. With actions-core's client (asked for, or when the
+ * definition's actions-core has no such factory), requests keep actions-core's node-fetch client and each gets its own
+ * agent from the transport (routed and recorded the same way, no connection reuse). Calls that always take actions-core's
+ * client (testAuthentication, onDelete, audience calls) get that agent too.
+ */
+export function destinationWithTransport(
+  definition: RuntimeDestinationDefinition,
+  transport: InstanceTransport,
+  preferred: ClientKind
+): { readonly destination: Destination<JSONObject>; readonly client: ClientKind } {
+  // A function agent: node-fetch calls it for each request, and actions-core's `agent.destroy()` after it is a no-op.
+  // (node-fetch's agent option takes a function; actions-core's type says Agent.)
+  const agent = Object.assign(
+    (parsed: { href: string }) => transport.agentFor(new URL(parsed.href), contextNow(undefined)),
+    { destroy: () => undefined }
+  ) as unknown as NonNullable<RequestOptions['agent']>
+  const extendRequest = definition.extendRequest
+  const routed: RuntimeDestinationDefinition = {
+    ...definition,
+    extendRequest: (data) => {
+      const options: RequestOptions & { beforeRequest?: readonly unknown[] } = extendRequest?.(data) ?? {}
+      return {
+        ...options,
+        agent,
+        // Only when a call passes an agent of its own (which would bypass the transport): the hook's answer makes
+        // actions-core rebuild the request, so it is not returned otherwise.
+        beforeRequest: [
+          ...(options.beforeRequest ?? []),
+          (current: { agent?: unknown }) => (current.agent === agent ? undefined : { agent })
+        ]
+      }
+    }
+  }
+  const destination = new Destination(routed)
+  const actions = Object.entries(destination.actions) as unknown as [string, ActionInternals][]
+  const replaceable = actions.every(
+    ([, action]) => typeof action.createRequestClient === 'function' && typeof action.afterResponse === 'function'
+  )
+  if (!replaceable) return { destination, client: 'actions-core' }
+  for (const [slug, action] of actions) {
+    const afterResponse = (action.afterResponse as (...args: unknown[]) => unknown).bind(action)
+    action.createRequestClient = (data) => {
+      // The definition's own extendRequest (not the routed one), and the options actions-core's Action adds.
+      const options = extendRequest?.(data as never) ?? {}
+      const own = { afterResponse: [afterResponse], statsContext: data.statsContext, signal: data.signal }
+      if (preferred === 'runtime')
+        return createRuntimeRequestClient((request) => transport.exchange(contextNow(slug))(request), options, own)
+      const client = createRequestClient(options, own as RequestOptions)
+      // The agent goes in each call's own options, where a call's agent would be: nothing is merged twice.
+      return (url, callOptions) => client(url, { ...callOptions, agent })
+    }
+  }
+  return { destination, client: preferred }
+}
+
+/** The runtime's client for code that takes a `RequestClient` (the Segment client of a source). */
+export function runtimeRequestClient(transport: InstanceTransport, action: string): RequestClient {
+  return createRuntimeRequestClient((request) => transport.exchange(contextNow(action))(request))
+}
