@@ -34,7 +34,8 @@ export default tseslint.config(
         window: 'readonly',
         fetch: 'readonly',
         setInterval: 'readonly',
-        console: 'readonly'
+        console: 'readonly',
+        sessionStorage: 'readonly'
       }
     }
   },

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 // The factories alone: the package index loads nock, which patches http.ClientRequest and would bypass the runtime's agents.
 import * as events from '@open-actions/testing/events'
-import { main } from './cli'
+import { main, parseCommandLine, UsageError } from './cli'
 import { sampleConfig } from './sample-config'
 import { SqliteStore } from './store/sqlite-store'
 import { OpenActionsRuntime } from './runtime'
@@ -168,6 +168,53 @@ describe('open-actions backup', () => {
       await runtime.close()
     }
     expect(await main(['backup'])).toBe(2)
-    expect(stderr.join('')).toContain('open-actions: backup needs a file to write the copy to')
+    expect(stderr.join('')).toContain('open-actions: backup takes 1 file argument(s), got 0')
+  })
+})
+
+describe('the command line, strictly', () => {
+  it('takes --name value and --name=value, and repeated --allowed-host', () => {
+    expect(
+      parseCommandLine([
+        'start',
+        '--port=80',
+        '--host',
+        '0.0.0.0',
+        '--allowed-host',
+        'a.example',
+        '--allowed-host=b.example'
+      ])
+    ).toEqual({
+      command: 'start',
+      files: [],
+      values: { port: '80', host: '0.0.0.0', 'allowed-host': ['a.example', 'b.example'] }
+    })
+    expect(parseCommandLine(['replay', 'events.ndjson', '--instance', 'tray', '--from-start'])).toMatchObject({
+      command: 'replay',
+      files: ['events.ndjson'],
+      values: { instance: 'tray', 'from-start': true }
+    })
+    expect(parseCommandLine([])).toBe('help')
+    expect(parseCommandLine(['send', 'x.json', '--help'])).toBe('help')
+  })
+
+  it('refuses unknown commands and options, and wrong numbers of files, naming them', () => {
+    expect(() => parseCommandLine(['strat'])).toThrow(
+      new UsageError('unknown command "strat" (commands: start, send, replay, validate, backup)')
+    )
+    expect(() => parseCommandLine(['send', 'x.json', '--instnace', 'tray'])).toThrow(
+      new UsageError('send: unknown option --instnace (options: --config, --instance)')
+    )
+    expect(() => parseCommandLine(['validate', 'a.json', 'b.json'])).toThrow(
+      new UsageError('validate takes 0 to 1 file argument(s), got 2: a.json b.json')
+    )
+    expect(() => parseCommandLine(['replay', 'x.ndjson', '--from-start=yes'])).toThrow(UsageError)
+  })
+
+  it('exits 2 with one line for a usage error', async () => {
+    expect(await main(['start', '--prot', '80'])).toBe(2)
+    expect(stderr.join('')).toBe(
+      'open-actions: start: unknown option --prot (options: --config, --host, --port, --allowed-host)\n'
+    )
   })
 })

@@ -3,18 +3,19 @@ import { createReadStream, existsSync, readFileSync, rmSync, writeFileSync, appe
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { parseArgs } from 'node:util'
 import type { SegmentEvent } from '@segment/actions-core'
 import Database from 'better-sqlite3'
 import { ConfigError, resolveConfig } from './config'
 import { EventValidationError, validateEvent } from './ingest/validate-events'
-import type { LogLevel } from './logger'
+import { LOG_LEVELS, type LogLevel } from './logger'
 import { OpenActionsRuntime } from './runtime'
 import { StateDirInUseError } from './store/state-dir'
 import { DEFAULT_HOST, DEFAULT_PORT, loadConfig, registry, StartError, startRuntime } from './start'
 
 const USAGE = `open-actions <command>
 
-  start    [--config <file>] [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}]
+  start    [--config <file>] [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--allowed-host <name>]...
            Start the runtime (embedded sample configuration, sandbox mode, when no --config).
   send     <event.json> [--config <file>] [--instance <id>]
            Run an event (or an array) through the sandbox and print the requests it would send.
@@ -25,39 +26,91 @@ const USAGE = `open-actions <command>
   backup   <file> [--config <file>]
            An online, consistent copy of the store (safe while the runtime runs).
 
-Environment: PORT, HOST, OPEN_ACTIONS_TOKEN (required when HOST is not loopback), LOG_LEVEL (debug|info|warn|error).`
+Options take "--name value" or "--name=value"; an unknown option is an error.
+Environment: PORT, HOST, OPEN_ACTIONS_TOKEN (required when HOST is not loopback), OPEN_ACTIONS_METRICS_TOKEN (reads
+/metrics only), OPEN_ACTIONS_ALLOWED_HOSTS (comma-separated names for Host), LOG_LEVEL (debug|info|warn|error).
+Configuration strings may reference the environment: "\${NAME}".`
 
-interface Arguments {
-  readonly positional: string[]
-  readonly flags: Map<string, string | true>
+type OptionSpec = { readonly type: 'string' | 'boolean'; readonly multiple?: boolean }
+
+/** Each command's options and how many file arguments it takes. */
+const COMMANDS: Readonly<
+  Record<string, { readonly options: Readonly<Record<string, OptionSpec>>; readonly files: readonly [number, number] }>
+> = {
+  start: {
+    options: {
+      config: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'allowed-host': { type: 'string', multiple: true }
+    },
+    files: [0, 0]
+  },
+  send: { options: { config: { type: 'string' }, instance: { type: 'string' } }, files: [1, 1] },
+  replay: {
+    options: { config: { type: 'string' }, instance: { type: 'string' }, 'from-start': { type: 'boolean' } },
+    files: [1, 1]
+  },
+  validate: { options: {}, files: [0, 1] },
+  backup: { options: { config: { type: 'string' } }, files: [1, 1] }
 }
 
-function parseArguments(argv: readonly string[]): Arguments {
-  const positional: string[] = []
-  const flags = new Map<string, string | true>()
-  for (let index = 0; index < argv.length; index += 1) {
-    const arg = argv[index] ?? ''
-    if (!arg.startsWith('--')) {
-      positional.push(arg)
-      continue
-    }
-    const next = argv[index + 1]
-    if (next !== undefined && !next.startsWith('--')) {
-      flags.set(arg.slice(2), next)
-      index += 1
-    } else flags.set(arg.slice(2), true)
+interface Arguments {
+  readonly command: string
+  /** The command's file arguments. */
+  readonly files: string[]
+  readonly values: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>
+}
+
+/**
+ * The command line, strictly (`node:util` parseArgs): an option the command does not take, a missing value or a wrong
+ * number of file arguments is a usage error naming it, never silently ignored.
+ */
+export function parseCommandLine(argv: readonly string[]): Arguments | 'help' {
+  const [command, ...rest] = argv
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') return 'help'
+  const spec = COMMANDS[command]
+  if (!spec) throw new UsageError(`unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')})`)
+  if (rest.includes('--help') || rest.includes('-h')) return 'help'
+  const names = Object.keys(spec.options)
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs({ args: [...rest], options: spec.options, allowPositionals: true, strict: true })
+  } catch (error) {
+    const found = /option '(--[^' ]+)/i.exec((error as Error).message)?.[1]
+    const code = (error as { code?: string }).code
+    const accepted = names.length > 0 ? names.map((name) => `--${name}`).join(', ') : 'none'
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      throw new UsageError(`${command}: unknown option ${found ?? ''} (options: ${accepted})`)
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+      throw new UsageError(`${command}: option ${found ?? ''} needs a value`)
+    throw new UsageError(`${command}: ${(error as Error).message.split('\n')[0]}`)
   }
-  return { positional, flags }
+  const [least, most] = spec.files
+  if (parsed.positionals.length < least || parsed.positionals.length > most) {
+    const expected = least === most ? `${least}` : `${least} to ${most}`
+    throw new UsageError(
+      `${command} takes ${expected} file argument(s), got ${parsed.positionals.length}${parsed.positionals.length > 0 ? `: ${parsed.positionals.join(' ')}` : ''}`
+    )
+  }
+  return { command, files: parsed.positionals, values: parsed.values }
+}
+
+function strings(value: Arguments['values'][string]): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []
 }
 
 function flag(args: Arguments, name: string): string | undefined {
-  const value = args.flags.get(name)
+  const value = args.values[name]
   return typeof value === 'string' ? value : undefined
 }
 
 function logLevel(): LogLevel {
   const level = process.env.LOG_LEVEL
-  return level === 'debug' || level === 'warn' || level === 'error' ? level : 'info'
+  if (level === undefined || level === '') return 'info'
+  if (!(LOG_LEVELS as readonly string[]).includes(level))
+    throw new UsageError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${level}")`)
+  return level as LogLevel
 }
 
 async function start(args: Arguments): Promise<void> {
@@ -65,11 +118,20 @@ async function start(args: Arguments): Promise<void> {
   const portText = flag(args, 'port') ?? process.env.PORT ?? String(DEFAULT_PORT)
   const port = /^\d+$/.test(portText) ? Number(portText) : Number.NaN
   const host = flag(args, 'host') ?? process.env.HOST ?? DEFAULT_HOST
+  const allowedHosts = [
+    ...(process.env.OPEN_ACTIONS_ALLOWED_HOSTS ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== ''),
+    ...strings(args.values['allowed-host'])
+  ]
   const started = await startRuntime({
     resolved,
     host,
     port,
+    allowedHosts,
     ...(process.env.OPEN_ACTIONS_TOKEN ? { token: process.env.OPEN_ACTIONS_TOKEN } : {}),
+    ...(process.env.OPEN_ACTIONS_METRICS_TOKEN ? { metricsToken: process.env.OPEN_ACTIONS_METRICS_TOKEN } : {}),
     logLevel: logLevel()
   })
   started.runtime.logger.info('open-actions runtime started', {
@@ -126,8 +188,7 @@ async function oneOffRuntime(
 }
 
 async function send(args: Arguments): Promise<void> {
-  const file = args.positional[1]
-  if (!file) throw new UsageError('send needs an event file')
+  const [file = ''] = args.files
   const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'))
   const events = (Array.isArray(parsed) ? parsed : [parsed]).map((event, index) =>
     validateEvent(event, `event ${index}`)
@@ -161,9 +222,9 @@ function countLines(file: string): number {
 }
 
 async function replay(args: Arguments): Promise<void> {
-  const file = args.positional[1]
+  const [file = ''] = args.files
   const instanceId = flag(args, 'instance')
-  if (!file || !instanceId) throw new UsageError('replay needs an NDJSON file and --instance <id>')
+  if (!instanceId) throw new UsageError('replay needs --instance <id>')
   const configFile = flag(args, 'config')
   const base = loadConfig(configFile)
   if (!base.destinations.some((destination) => destination.id === instanceId)) {
@@ -182,7 +243,7 @@ async function replay(args: Arguments): Promise<void> {
   const checkpointFile = `${file}.progress.json`
   const rejectedFile = `${file}.rejected.ndjson`
   const resumeFrom =
-    !args.flags.has('from-start') && existsSync(checkpointFile)
+    args.values['from-start'] !== true && existsSync(checkpointFile)
       ? (JSON.parse(readFileSync(checkpointFile, 'utf8')) as { line: number }).line
       : 0
   const total = countLines(file)
@@ -251,7 +312,7 @@ async function replay(args: Arguments): Promise<void> {
 }
 
 function validateCommand(args: Arguments): void {
-  const file = args.positional[1]
+  const [file] = args.files
   const resolved = loadConfig(file)
   process.stdout.write(
     `${file ?? 'the embedded sample configuration'} is valid: ${resolved.destinations.length} destination instance(s) (${resolved.destinations.map((destination) => destination.id).join(', ')}), ${resolved.sources.length} source(s), ${resolved.config.transport} transport\n`
@@ -260,8 +321,7 @@ function validateCommand(args: Arguments): void {
 
 /** An online copy through SQLite's backup API: a reader, so it works beside the running runtime. */
 async function backupCommand(args: Arguments): Promise<void> {
-  const file = args.positional[1]
-  if (!file) throw new UsageError('backup needs a file to write the copy to')
+  const [file = ''] = args.files
   const { stateDir } = loadConfig(flag(args, 'config')).config
   const database = join(stateDir, 'state.db')
   if (!existsSync(database)) throw new UsageError(`no store at ${database}`)
@@ -274,21 +334,27 @@ async function backupCommand(args: Arguments): Promise<void> {
   }
 }
 
-class UsageError extends Error {}
+/** A mistake on the command line: one line, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const args = parseArguments(argv)
-  const command = args.positional[0]
+  const command = argv[0]
   try {
-    if (command === 'start') await start(args)
-    else if (command === 'send') await send(args)
-    else if (command === 'replay') await replay(args)
-    else if (command === 'validate') validateCommand(args)
-    else if (command === 'backup') await backupCommand(args)
-    else {
+    const args = parseCommandLine(argv)
+    if (args === 'help') {
       process.stdout.write(`${USAGE}\n`)
-      return command === undefined || command === 'help' || args.flags.has('help') ? 0 : 2
+      return 0
     }
+    if (args.command === 'start') await start(args)
+    else if (args.command === 'send') await send(args)
+    else if (args.command === 'replay') await replay(args)
+    else if (args.command === 'validate') validateCommand(args)
+    else await backupCommand(args)
     return 0
   } catch (error) {
     if (error instanceof ConfigError && command === 'start') {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import { TEST_CA_FILE } from '@open-actions/testing/https-sink'
-import { ConfigError, resolveConfig } from './config'
+import { ConfigError, configSecrets, resolveConfig } from './config'
 import { sampleConfig } from './sample-config'
 import { registry } from './start'
 
@@ -68,6 +68,38 @@ describe('configuration validation', () => {
     ])
     expect(problemsOf({ network: { caFile: join(__dirname, 'sample-config.ts') } })).toStrictEqual([
       `network.caFile: ${join(__dirname, 'sample-config.ts')} holds no PEM certificate`
+    ])
+  })
+
+  it('reads ${NAME} from the environment, so secrets stay out of the file, and names a missing variable', () => {
+    const raw = {
+      destinations: [
+        {
+          id: 'moe',
+          integration: 'moengage',
+          settings: { api_id: 'WS1', api_key: '${MOE_KEY}', region: 'DC_${MOE_DC}' }
+        },
+        { id: 'seg', integration: 'segment', settings: { write_key: 'literal-$${not-a-ref}', region: 'us' } }
+      ]
+    }
+    const resolved = resolveConfig(raw, registry, 'runtime.json', { MOE_KEY: 'moe-secret-from-env', MOE_DC: '02' })
+    expect(resolved.destinations[0]?.settings).toStrictEqual({
+      api_id: 'WS1',
+      api_key: 'moe-secret-from-env',
+      region: 'DC_02'
+    })
+    expect(resolved.destinations[1]?.settings.write_key).toBe('literal-${not-a-ref}')
+    // A secret from the environment is a secret like any other: redacted everywhere.
+    expect(configSecrets(resolved)).toContain('moe-secret-from-env')
+    let problems: readonly string[] = []
+    try {
+      resolveConfig(raw, registry, 'runtime.json', { MOE_DC: '02' })
+    } catch (error) {
+      problems = (error as ConfigError).problems
+    }
+    expect(problems).toStrictEqual(['destinations[0].settings.api_key: the environment variable MOE_KEY is not set'])
+    expect(problemsOf({ stateDir: '${not a name}' })).toStrictEqual([
+      'stateDir: "${not a name}" is not an environment variable reference'
     ])
   })
 

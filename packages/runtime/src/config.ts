@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { Destination, type JSONObject } from '@segment/actions-core'
 import { parseFql } from '@segment/destination-subscriptions'
-import { presetSubscriptions, type Subscription } from '@open-actions/core'
+import { presetSubscriptions, secretSettingKeys, type Subscription } from '@open-actions/core'
 import { z } from 'zod'
 import type { Registry, RuntimeDestinationDefinition, RuntimeSourceDefinition } from './registry'
 
@@ -79,6 +79,12 @@ export const configSchema = z.strictObject({
         .min(1)
         .default(60 * 60 * 1000),
       /**
+       * A bound on one delivery attempt (every request it makes), enforced by the runtime. Unset (default), each
+       * request has actions-core's own 10 s timeout; set, the attempt as a whole is aborted after this long (actions-core
+       * then leaves its per-request timeout off, as it does whenever it is given a signal).
+       */
+      attemptTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+      /**
        * Sends in flight at once per destination instance; more wait their turn (before a request's timeout starts)
        * instead of queuing for a connection and timing out under load.
        */
@@ -141,6 +147,16 @@ export const configSchema = z.strictObject({
       faults: z.array(faultSchema).default([]),
       /** Simulators answer without Content-Length (chunked), as most real servers do. */
       chunked: z.boolean().default(false)
+    })
+    .prefault({}),
+  server: z
+    .strictObject({
+      /**
+       * Names the HTTP API answers to in `Host`, besides 127.0.0.1, localhost, [::1] and the address it listens on
+       * (e.g. the DNS name a proxy forwards); any other name is refused with 421, so a web page cannot reach the API
+       * by pointing a name it controls at this machine (DNS rebinding).
+       */
+      allowedHosts: z.array(z.string().min(1)).default([])
     })
     .prefault({}),
   network: z
@@ -207,6 +223,44 @@ export class ConfigError extends Error {
   }
 }
 
+const ENV_REFERENCE = /\$\$\{|\$\{([^}]*)\}/g
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/**
+ * `${NAME}` in any string of the configuration is replaced by the environment variable NAME, so secrets need not be
+ * written in the file (`"api_key": "${MOENGAGE_API_KEY}"`); `$${` stands for a literal `${`. A reference to a variable
+ * that is not set, or that is not a variable name, is a problem naming the key.
+ */
+export function expandEnvironment(
+  raw: unknown,
+  env: Readonly<Record<string, string | undefined>>
+): { readonly value: unknown; readonly problems: string[] } {
+  const problems: string[] = []
+  const walk = (value: unknown, path: readonly PropertyKey[]): unknown => {
+    if (typeof value === 'string') {
+      if (!value.includes('${')) return value
+      return value.replace(ENV_REFERENCE, (whole, name: string | undefined) => {
+        if (whole === '$${') return '${'
+        if (name === undefined || !ENV_NAME.test(name)) {
+          problems.push(`${formatPath(path)}: "\${${name ?? ''}}" is not an environment variable reference`)
+          return whole
+        }
+        const found = env[name]
+        if (found === undefined) {
+          problems.push(`${formatPath(path)}: the environment variable ${name} is not set`)
+          return whole
+        }
+        return found
+      })
+    }
+    if (Array.isArray(value)) return value.map((item, index) => walk(item, [...path, index]))
+    if (typeof value === 'object' && value !== null)
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, walk(item, [...path, key])]))
+    return value
+  }
+  return { value: walk(raw, []), problems }
+}
+
 function formatPath(path: readonly PropertyKey[]): string {
   return path
     .map((segment, index) =>
@@ -220,8 +274,15 @@ function formatPath(path: readonly PropertyKey[]): string {
  * definition, setting keys, settings (actions-core's own settings validation: types, required, choices such
  * as regions), subscriptions (action exists, FQL parses), and each source's settings.
  */
-export function resolveConfig(raw: unknown, registry: Registry, file = '(inline configuration)'): ResolvedConfig {
-  const parsed = configSchema.safeParse(raw)
+export function resolveConfig(
+  raw: unknown,
+  registry: Registry,
+  file = '(inline configuration)',
+  env: Readonly<Record<string, string | undefined>> = process.env
+): ResolvedConfig {
+  const expanded = expandEnvironment(raw, env)
+  if (expanded.problems.length > 0) throw new ConfigError(file, expanded.problems)
+  const parsed = configSchema.safeParse(expanded.value)
   if (!parsed.success) {
     throw new ConfigError(
       file,
@@ -276,7 +337,7 @@ export function resolveConfig(raw: unknown, registry: Registry, file = '(inline 
       const fql = parseFql(subscription.subscribe)
       if ('error' in fql) problems.push(`${at}.subscribe: ${JSON.stringify(subscription.subscribe)} is not valid FQL`)
     })
-    const secretKeys = Object.keys(fields).filter((key) => fields[key]?.type === 'password')
+    const secretKeys = secretSettingKeys(definition)
     destinations.push({
       id: instance.id,
       integration: instance.integration,

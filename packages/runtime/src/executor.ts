@@ -1,4 +1,11 @@
-import type { Destination, JSONObject, Result, StateContext } from '@segment/actions-core'
+import type {
+  Destination,
+  JSONObject,
+  Logger as ActionsCoreLogger,
+  Result,
+  StateContext,
+  StatsContext
+} from '@segment/actions-core'
 import { errorDetails } from '@open-actions/core'
 import { createSegmentClient } from '@open-actions/segment'
 import type { AttemptOutcome } from './delivery/retry-policy'
@@ -25,18 +32,36 @@ function summarize(results: readonly Result[]): unknown {
   return executed?.data ?? executed?.output ?? results[results.length - 1]?.output ?? null
 }
 
+/** What the runtime hands actions-core with each call, besides the per-delivery `stateContext`. */
+export interface AttemptOptions {
+  /** The action's log, into the runtime's (redacted), with the instance and action. */
+  readonly logger?: ActionsCoreLogger
+  /** actions-core's own counters, into the runtime's metrics. */
+  readonly statsContext?: StatsContext
+  /**
+   * The runtime's own bound on one attempt. Only with one is a `signal` passed: actions-core turns its 10 s
+   * per-request timeout off when it gets a signal, so the attempt as a whole is bounded instead.
+   */
+  readonly signal?: AbortSignal
+}
+
 /**
  * Runs one attempt for claimed deliveries of one target, the way an actions runtime does: a destination target
  * through actions-core's `Destination.onEvent` (one event) or `onBatch` (a batch, with one result per event from
  * the multistatus), with only that subscription in the settings; a source target through the Segment client.
  * Returns one outcome per claim, in order; never throws.
  */
-export async function execute(lane: Lane, target: Target, claims: readonly Claim[]): Promise<AttemptOutcome[]> {
+export async function execute(
+  lane: Lane,
+  target: Target,
+  claims: readonly Claim[],
+  options: AttemptOptions = {}
+): Promise<AttemptOutcome[]> {
   const context = { action: target.ref.action, eventIds: claims.map((claim) => claim.eventId) }
   return requestContext.run(context, () =>
     target.kind === 'source'
       ? executeSource(lane, target, claims)
-      : executeDestination(lane.destination as Destination<JSONObject>, target, claims)
+      : executeDestination(lane.destination as Destination<JSONObject>, target, claims, options)
   )
 }
 
@@ -70,15 +95,21 @@ export function deliveryState(
 async function executeDestination(
   destination: Destination<JSONObject>,
   target: DestinationTarget,
-  claims: readonly Claim[]
+  claims: readonly Claim[],
+  options: AttemptOptions
 ): Promise<AttemptOutcome[]> {
+  const common = {
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.statsContext ? { statsContext: options.statsContext } : {}),
+    ...(options.signal ? { signal: options.signal } : {})
+  }
   try {
     if (!target.batched) {
       const [claim] = claims
       if (!claim || claims.length !== 1) throw new Error('an unbatched target takes one event per attempt')
       const stateContext = deliveryState(claim)
       try {
-        const output = await destination.onEvent(claim.event, target.settings, { stateContext })
+        const output = await destination.onEvent(claim.event, target.settings, { ...common, stateContext })
         return [{ ok: true, detail: summarize(output), state: stateContext.writes }]
       } catch (error) {
         return [{ ...failure(error), state: stateContext.writes }]
@@ -86,7 +117,8 @@ async function executeDestination(
     }
     const output = await destination.onBatch(
       claims.map((claim) => claim.event),
-      target.settings
+      target.settings,
+      common
     )
     const multistatus = output.find((result) => result.multistatus)?.multistatus
     return claims.map((_, index): AttemptOutcome => {

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { RuntimeConfigInput } from './config'
@@ -11,18 +10,6 @@ export const CLI = join(__dirname, '..', 'dist', 'cli.js')
 
 export function assertBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build the runtime first (turbo runs build before test)`)
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 export function scratchDir(prefix: string): string {
@@ -78,16 +65,17 @@ export function runCli(
   return { child, stdout, stderr, exited }
 }
 
-/** Starts `open-actions start` on a free port with this configuration; resolves once `/health` answers. */
+/**
+ * Starts `open-actions start` with this configuration on a port the system picks (`--port 0`: no race with other
+ * tests for a port found free a moment earlier); resolves, with the URL it printed, once `/health` answers.
+ */
 export async function spawnRuntime(config: RuntimeConfigInput, directory: string): Promise<RuntimeProcess> {
   const file = join(directory, `config-${Date.now()}-${Math.random().toString(16).slice(2)}.json`)
   writeFileSync(file, JSON.stringify(config))
-  const port = await freePort()
-  const run = runCli(['start', '--config', file, '--port', String(port)], {
+  const run = runCli(['start', '--config', file, '--port', '0'], {
     cwd: directory,
     env: { LOG_LEVEL: 'info' }
   })
-  const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 30_000
   for (;;) {
     const state = await Promise.race([
@@ -95,13 +83,17 @@ export async function spawnRuntime(config: RuntimeConfigInput, directory: string
       delay(50).then(() => 'running' as const)
     ])
     if (state === 'exited') throw new Error(`the runtime exited at start: ${run.stderr.join('')}`)
-    try {
-      const response = await fetch(`${url}/health`)
-      await response.text()
-      return { ...run, url }
-    } catch {
-      if (Date.now() > deadline) throw new Error(`the runtime did not answer within 30 s: ${run.stderr.join('')}`)
+    const url = /Open Actions runtime on (http:\/\/[^ ]+) /.exec(run.stderr.join(''))?.[1]
+    if (url !== undefined) {
+      try {
+        const response = await fetch(`${url}/health`)
+        await response.text()
+        return { ...run, url }
+      } catch {
+        // Listening, not answering yet.
+      }
     }
+    if (Date.now() > deadline) throw new Error(`the runtime did not answer within 30 s: ${run.stderr.join('')}`)
   }
 }
 

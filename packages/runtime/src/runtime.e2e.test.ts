@@ -9,7 +9,7 @@ import type { DeliveryRecord } from './transport/recorder'
 import { getJson, postJson, SAMPLE_SECRETS, startTestRuntime, temporaryStateDir } from './runtime-harness.test-helpers'
 import { sampleConfig } from './sample-config'
 import type { OpenActionsRuntime } from './runtime'
-import { createRuntimeServer } from './server'
+import { createRuntimeServer } from './server/app'
 import type { StartedRuntime } from './start'
 
 let running: (StartedRuntime & { logs: string[] }) | undefined
@@ -130,7 +130,7 @@ describe('the runtime over HTTP, sample configuration, sandbox', () => {
     const trayRequests = runtime.recorder.list({ instance: 'tray', eventId: 'e2e-retry-1' })
     // The first attempt reached two workflows (one answered 429); the retry reached only the one that failed.
     expect(trayRequests).toHaveLength(3)
-    expect(runtime.metrics.render()).toMatch(
+    expect(await runtime.metrics.render()).toMatch(
       /open_actions_retries_total\{action="identifyUser",instance="onesignal"\} 2/
     )
   })
@@ -341,10 +341,10 @@ describe('the runtime over HTTP, sample configuration, sandbox', () => {
 
   it('refuses to listen beyond loopback without a token, and checks the token when set', async () => {
     const { runtime } = await start()
-    expect(() => createRuntimeServer(runtime, { host: '0.0.0.0', port: 0 })).toThrow(
+    expect(() => createRuntimeServer(runtime, { host: '0.0.0.0' })).toThrow(
       'Refusing to listen on 0.0.0.0 without a token: set OPEN_ACTIONS_TOKEN, or bind to 127.0.0.1'
     )
-    const guarded = createRuntimeServer(runtime, { host: '127.0.0.1', port: 0, token: 'runtime-token' })
+    const guarded = createRuntimeServer(runtime, { host: '127.0.0.1', token: 'runtime-token' })
     await new Promise<void>((resolve) => guarded.listen(0, '127.0.0.1', resolve))
     const base = `http://127.0.0.1:${(guarded.address() as AddressInfo).port}`
     try {

@@ -1,13 +1,13 @@
 import { join } from 'node:path'
-import type { SegmentEvent } from '@segment/actions-core'
+import type { SegmentEvent, StatsContext } from '@segment/actions-core'
 import { createRedactor, type Redactor } from '@open-actions/core'
 import { configSecrets, type ResolvedConfig } from './config'
 import type { AttemptOutcome } from './delivery/retry-policy'
 import { type SettledAttempt, Workers } from './delivery/workers'
 import { execute } from './executor'
 import { Ingest, type SourceAcceptance } from './ingest/ingest'
-import { createLogger, type Logger, type LogLevel } from './logger'
-import { Metrics } from './metrics'
+import { actionsCoreLogger, createLogger, type Logger, type LogLevel } from './logger'
+import { RuntimeMetrics } from './metrics'
 import type { Registry } from './registry'
 import { createSimulators } from './simulators'
 import { type SimulatorServer, startSimulatorServer } from './simulators/server'
@@ -16,7 +16,8 @@ import { importDeadLetterFile } from './store/import-dead-letter-file'
 import { type EventResult, targetKey } from './store/results'
 import { SqliteStore } from './store/sqlite-store'
 import type { DeadLetterPage, DeadLetterQuery, DeadLetterSelection, ReplayReport, Retention } from './store/store'
-import { buildLanes, type Lane, type LaneTransportSpec } from './targets'
+import type { Claim } from './store/store'
+import { buildLanes, type Lane, type LaneTransportSpec, type Target } from './targets'
 import { runTest, type TestReport } from './tester'
 import { FaultBook } from './transport/faults'
 import { InstanceTransport } from './transport/http-transport'
@@ -49,7 +50,7 @@ const PRUNE_EVERY_MS = 60_000
  * transport (sandbox simulators or live), and what the HTTP API and page show.
  */
 export class OpenActionsRuntime {
-  readonly metrics = new Metrics()
+  readonly metrics = new RuntimeMetrics()
   readonly stats = new Stats()
   readonly recorder = new DeliveryRecorder()
   readonly faults: FaultBook
@@ -67,6 +68,7 @@ export class OpenActionsRuntime {
   readonly startedAt = Date.now()
   /** Outcomes since start: what `replay` and the soak report. */
   readonly totals = { delivered: 0, deadLettered: 0, retries: 0 }
+  private readonly statsContexts = new Map<string, StatsContext>()
   private pruneTimer: NodeJS.Timeout | undefined
   private closing: Promise<void> | undefined
 
@@ -108,8 +110,7 @@ export class OpenActionsRuntime {
           maxAttempts: config.delivery.maxAttempts
         },
         batching: config.batching,
-        execute: (lane, target, claims) =>
-          execute(lane, target, claims).then((outcomes) => outcomes.map((outcome) => this.redactOutcome(outcome))),
+        execute: (lane, target, claims) => this.attempt(lane, target, claims),
         logger: this.logger,
         onSettled: (attempt) => this.recordSettled(attempt),
         ...(options.random ? { random: options.random } : {})
@@ -127,6 +128,33 @@ export class OpenActionsRuntime {
       throw error
     }
     this.registerGauges()
+  }
+
+  /**
+   * One attempt, with what actions-core is given besides the delivery's state: the action's logger, actions-core's
+   * stats into the metrics, and a signal only when `delivery.attemptTimeoutMs` bounds the attempt.
+   */
+  private async attempt(lane: Lane, target: Target, claims: readonly Claim[]): Promise<AttemptOutcome[]> {
+    const timeoutMs = this.config.config.delivery.attemptTimeoutMs
+    let statsContext = this.statsContexts.get(lane.id)
+    if (!statsContext) {
+      statsContext = this.metrics.statsContext(lane.id)
+      this.statsContexts.set(lane.id, statsContext)
+    }
+    const stopTimer = this.metrics.attemptDuration.startTimer({ instance: lane.id })
+    const outcomes = await execute(lane, target, claims, {
+      logger: actionsCoreLogger(this.logger, { instance: lane.id, action: target.ref.action }),
+      statsContext,
+      ...(timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) })
+    })
+    stopTimer()
+    const now = Date.now()
+    return outcomes.map((outcome, index) => {
+      const claim = claims[index]
+      if (outcome.ok && claim)
+        this.metrics.deliveryLatency.observe({ instance: lane.id }, (now - claim.budgetStart) / 1000)
+      return this.redactOutcome(outcome)
+    })
   }
 
   /** A transport of its own for one instance (a lane, or one event-tester run): nothing is shared across them. */
@@ -312,7 +340,7 @@ export class OpenActionsRuntime {
 
   private recordSettled({ claim, settlement, outcome }: SettledAttempt): void {
     const { metrics, stats, logger } = this
-    const labels = { instance: claim.target.instance, action: claim.target.action }
+    const labels = { action: claim.target.action, instance: claim.target.instance }
     const context = {
       ...labels,
       eventId: claim.eventId,
@@ -321,14 +349,14 @@ export class OpenActionsRuntime {
     }
     if (settlement.outcome === 'delivered') {
       this.totals.delivered += 1
-      metrics.increment('open_actions_deliveries_total', 'Deliveries by outcome.', { ...labels, outcome: 'delivered' })
+      metrics.deliveries.inc({ ...labels, outcome: 'delivered' })
       stats.record('delivered')
       return
     }
     stats.record('errors')
     if (settlement.outcome === 'retry') {
       this.totals.retries += 1
-      metrics.increment('open_actions_retries_total', 'Delivery attempts scheduled again.', labels)
+      metrics.retries.inc(labels)
       logger.warn('delivery failed; retrying', {
         ...context,
         delayMs: settlement.at - Date.now(),
@@ -337,56 +365,22 @@ export class OpenActionsRuntime {
       return
     }
     this.totals.deadLettered += 1
-    metrics.increment('open_actions_deliveries_total', 'Deliveries by outcome.', {
-      ...labels,
-      outcome: 'dead_lettered'
-    })
+    metrics.deliveries.inc({ ...labels, outcome: 'dead_lettered' })
     logger.error('delivery dead-lettered', { ...context, reason: settlement.reason })
   }
 
   private registerGauges(): void {
-    const { metrics } = this
-    metrics.gauge(
-      'open_actions_backlog_deliveries',
-      'Deliveries accepted and not yet delivered or dead-lettered.',
-      () => this.store.backlog
-    )
-    metrics.gauge(
-      'open_actions_deliveries_waiting',
-      'Sends waiting for a free slot of their instance.',
-      () => this.workers.waiting
-    )
-    metrics.gauge('open_actions_deliveries_sending', 'Sends in flight.', () => this.workers.sending)
-    metrics.gauge('open_actions_store_healthy', '1 while the store can write, 0 while writes fail.', () =>
-      this.store.health.ok ? 1 : 0
-    )
-    metrics.gauge(
-      'open_actions_oldest_pending_age_seconds',
-      'Age of the oldest delivery not yet delivered or dead-lettered.',
-      () => this.gaugeCache.oldestPendingAgeSeconds
-    )
-    metrics.gauge('open_actions_dead_letters', 'Dead letters not yet replayed, per instance.', () =>
-      Object.entries(this.gaugeCache.deadLettersByInstance).map(([instance, value]) => ({
-        labels: { instance },
-        value
-      }))
-    )
+    this.metrics.registerGauges({
+      backlog: () => this.store.backlog,
+      waiting: () => this.workers.waiting,
+      sending: () => this.workers.sending,
+      storeHealthy: () => this.store.health.ok,
+      counts: () => this.store.counts()
+    })
   }
 
-  /** Gauges read by a synchronous scrape; refreshed before each render. */
-  private gaugeCache: { oldestPendingAgeSeconds: number; deadLettersByInstance: Readonly<Record<string, number>> } = {
-    oldestPendingAgeSeconds: 0,
-    deadLettersByInstance: {}
-  }
-
-  /** The Prometheus text, with every gauge current and every secret redacted. */
+  /** The Prometheus text, every gauge read now and every secret redacted. */
   async renderMetrics(): Promise<string> {
-    const counts = await this.store.counts()
-    this.gaugeCache = {
-      oldestPendingAgeSeconds:
-        counts.oldestPendingAt === undefined ? 0 : Math.max(0, (Date.now() - counts.oldestPendingAt) / 1000),
-      deadLettersByInstance: counts.deadLettersByInstance
-    }
-    return this.redactor.text(this.metrics.render())
+    return this.redactor.text(await this.metrics.render())
   }
 }

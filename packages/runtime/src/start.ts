@@ -6,7 +6,8 @@ import { manifest } from './manifest.generated'
 import { createRegistry, type Registry } from './registry'
 import { OpenActionsRuntime } from './runtime'
 import { sampleConfig } from './sample-config'
-import { assertListenable, createRuntimeServer } from './server'
+import { assertListenable } from './server/access'
+import { createRuntimeServer } from './server/app'
 
 export const DEFAULT_PORT = 3700
 export const DEFAULT_HOST = '127.0.0.1'
@@ -36,6 +37,10 @@ export async function startRuntime(options: {
   readonly host?: string
   readonly port?: number
   readonly token?: string
+  /** A token that may read `/metrics` only. */
+  readonly metricsToken?: string
+  /** More names the API answers to in `Host`, besides the configuration's `server.allowedHosts`. */
+  readonly allowedHosts?: readonly string[]
   readonly logLevel?: LogLevel
   readonly logWrite?: (line: string) => void
 }): Promise<StartedRuntime> {
@@ -56,7 +61,12 @@ export async function startRuntime(options: {
   })
   let server: Server
   try {
-    server = createRuntimeServer(runtime, { host, port, ...(options.token ? { token: options.token } : {}) })
+    server = createRuntimeServer(runtime, {
+      host,
+      allowedHosts: [...options.resolved.config.server.allowedHosts, ...(options.allowedHosts ?? [])],
+      ...(options.token ? { token: options.token } : {}),
+      ...(options.metricsToken ? { metricsToken: options.metricsToken } : {})
+    })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(port, host, () => resolve())

@@ -1,6 +1,13 @@
 import { type JSONObject, type SegmentEvent, transform } from '@segment/actions-core'
 import { parseFql, validate } from '@segment/destination-subscriptions'
-import { createRedactor, presetSubscriptions, type Redactor, type Subscription } from '@open-actions/core'
+import {
+  createRedactor,
+  presetSubscriptions,
+  type Redactor,
+  redactSettings,
+  secretSettingKeys,
+  type Subscription
+} from '@open-actions/core'
 import { z } from 'zod'
 import type { Registry } from './registry'
 import { destinationWithTransport } from './transport/attach-transport'
@@ -26,7 +33,20 @@ export const testRequestSchema = z.strictObject({
     .default('presets'),
   event: z.record(z.string(), z.unknown())
 })
-export type TestRequest = z.input<typeof testRequestSchema>
+
+/** The tester was asked for an integration or definition that is not installed (404). */
+export class UnknownDefinitionError extends Error {
+  readonly status = 404
+  constructor(integration: string, definition: string, registry: Registry) {
+    const entry = registry.get(integration)
+    super(
+      entry
+        ? `${integration} has no destination "${definition}" (it has: ${Object.keys(entry.destinations).join(', ')})`
+        : `integration "${integration}" is not installed (installed: ${[...registry.keys()].join(', ')})`
+    )
+    this.name = 'UnknownDefinitionError'
+  }
+}
 
 export interface SubscriptionReport {
   readonly name: string
@@ -62,20 +82,14 @@ export async function runTest(
 ): Promise<TestReport> {
   const input = testRequestSchema.parse(raw)
   const definition = registry.get(input.integration)?.destinations[input.definition]
-  if (!definition) throw new Error(`no destination "${input.definition}" in integration "${input.integration}"`)
-  const fields = definition.authentication?.fields ?? {}
-  const secrets = Object.keys(fields)
-    .filter((key) => fields[key]?.type === 'password')
+  if (!definition) throw new UnknownDefinitionError(input.integration, input.definition, registry)
+  const secretKeys = secretSettingKeys(definition)
+  const secrets = secretKeys
     .map((key) => input.settings[key])
     .filter((value): value is string => typeof value === 'string' && value !== '')
   const redactor = createRedactor([...baseRedactor.secrets, ...secrets])
   const settings = input.settings as JSONObject
-  const redactedSettings = Object.fromEntries(
-    Object.entries(input.settings).map(([key, value]) => [
-      key,
-      fields[key]?.type === 'password' && value ? '[REDACTED]' : value
-    ])
-  )
+  const redactedSettings = redactor.value(redactSettings(input.settings, secretKeys))
   const { destination } = destinationWithTransport(definition, transport, 'runtime')
   let settingsError: string | undefined
   try {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
@@ -6,6 +7,7 @@ import { type Browser, chromium, type Page } from 'playwright-core'
 // The factories alone: the package index loads nock, which patches http.ClientRequest and would bypass the runtime's agents.
 import * as events from '@open-actions/testing/events'
 import { postJson, SAMPLE_SECRETS, startTestRuntime } from './runtime-harness.test-helpers'
+import { createRuntimeServer } from './server/app'
 import type { StartedRuntime } from './start'
 
 /*
@@ -110,5 +112,43 @@ describe('the runtime web page', () => {
     const html = await page.content()
     for (const secret of SAMPLE_SECRETS) expect(html).not.toContain(secret)
     await page.screenshot({ path: join(tmpdir(), 'open-actions-page.png'), fullPage: true })
+  })
+})
+
+describe('the web page with a token', () => {
+  it('loads, asks for the token once, keeps it for the session, and breaks no CSP rule', async () => {
+    const server = createRuntimeServer(runtime.runtime, { host: '127.0.0.1', token: 'page-token-31337' })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const context = await browser.newContext()
+    const tokenPage = await context.newPage()
+    const violations: string[] = []
+    tokenPage.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text())
+    })
+    try {
+      const answer = await tokenPage.goto(`${base}/`)
+      expect(answer?.status()).toBe(200)
+      const dialog = tokenPage.locator('#token-dialog')
+      await dialog.waitFor({ state: 'visible' })
+      expect(await tokenPage.locator('#token-message').innerText()).toBe('This runtime needs its token.')
+      await tokenPage.fill('#token-input', 'wrong-token')
+      await tokenPage.click('#token-submit')
+      await tokenPage.waitForFunction(
+        () => document.querySelector('#token-message')?.textContent?.startsWith('That token was not accepted') === true
+      )
+      await tokenPage.fill('#token-input', 'page-token-31337')
+      await tokenPage.click('#token-submit')
+      await tokenPage.waitForSelector('#tester-destination option', { state: 'attached' })
+      // Kept for the browser session: a reload does not ask again.
+      await tokenPage.reload()
+      await tokenPage.waitForSelector('#tester-destination option', { state: 'attached' })
+      expect(await dialog.isVisible()).toBe(false)
+      expect(await tokenPage.evaluate(() => sessionStorage.getItem('open-actions-token'))).toBe('page-token-31337')
+      expect(violations).toStrictEqual([])
+    } finally {
+      await context.close()
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 })

@@ -19,6 +19,7 @@ import {
 import { execute, matchTargets } from '@open-actions/runtime/internal'
 import * as events from '@open-actions/testing/events'
 import { startHttpsSink, TEST_CA_FILE } from '@open-actions/testing/https-sink'
+import { ToolUsageError, toolArguments } from './cli-args'
 import { integrationPackages, REPO_ROOT } from './workspace'
 
 /**
@@ -438,9 +439,14 @@ function coldStart(): { package: string; loadMs: number; constructMs: number; he
 }
 
 async function main(): Promise<void> {
-  const count = Number(process.argv[process.argv.indexOf('--events') + 1] || 0) || 1000
-  const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 0) || 3
-  const jsonIndex = process.argv.indexOf('--json')
+  const args = toolArguments('bench', {
+    events: { type: 'string' },
+    runs: { type: 'string' },
+    'store-events': { type: 'string' },
+    json: { type: 'string' }
+  })
+  const count = args.number('events', 1000)
+  const runs = args.number('runs', 3)
   const sink = createServer((request, response) => {
     request.resume()
     request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'))
@@ -495,7 +501,7 @@ async function main(): Promise<void> {
     process.stderr.write(`benchmarked ${path.name}\n`)
   }
   sink.close()
-  const storeEvents = Number(process.argv[process.argv.indexOf('--store-events') + 1] || 0) || 100_000
+  const storeEvents = args.number('store-events', 100_000)
   // A first round warms up the process (JIT, sockets); its figures are dropped.
   await storeFigures('normal', 2000)
   const store = [await storeFigures('full', storeEvents), await storeFigures('normal', storeEvents)]
@@ -551,16 +557,16 @@ async function main(): Promise<void> {
   )
   for (const entry of cold)
     console.log(`| ${entry.package} | ${entry.loadMs} | ${entry.constructMs} | ${entry.heapMb} | ${entry.unpackedKb} |`)
-  if (jsonIndex >= 0) {
-    const file = process.argv[jsonIndex + 1]
-    if (file) writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`)
-  }
+  const json = args.string('json')
+  if (json !== undefined) writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`)
 }
 
+// Exits when done: sinks and runtimes of the measurements may leave idle sockets behind.
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    console.error(error)
-    process.exit(1)
+    if (error instanceof ToolUsageError) process.stderr.write(`${error.message}\n`)
+    else console.error(error)
+    process.exit(error instanceof ToolUsageError ? 2 : 1)
   }
 )

@@ -1,3 +1,4 @@
+import { runTool, toolArguments } from './cli-args'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import type { InputField } from '@segment/actions-core'
@@ -151,8 +152,9 @@ export function runChecks(options: { readonly updateContracts: boolean }): strin
   return problems
 }
 
-function main(): void {
-  const problems = runChecks({ updateContracts: process.argv.includes('--update-contracts') })
+async function main(): Promise<void> {
+  const args = toolArguments('check-definitions', { 'update-contracts': { type: 'boolean' } })
+  const problems = runChecks({ updateContracts: args.flag('update-contracts') })
   if (problems.length > 0) {
     console.error(
       `check-definitions found ${problems.length} problem(s):\n${problems.map((problem) => `  - ${problem}`).join('\n')}`
@@ -165,4 +167,4 @@ function main(): void {
   )
 }
 
-if (require.main === module) main()
+if (require.main === module) runTool(main)

@@ -1,3 +1,4 @@
+import { runTool, toolArguments } from './cli-args'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { InputField } from '@segment/actions-core'
@@ -85,8 +86,8 @@ export function withTables(readme: string, tables: string): string {
   return `${readme.trimEnd()}\n\n${tables}\n`
 }
 
-function main(): void {
-  const check = process.argv.includes('--check')
+async function main(): Promise<void> {
+  const check = toolArguments('docs', { check: { type: 'boolean' } }).flag('check')
   const stale: string[] = []
   for (const integration of integrationPackages()) {
     const file = join(integration.dir, 'README.md')
@@ -106,4 +107,4 @@ function main(): void {
   console.log(check ? 'docs are up to date' : 'docs written')
 }
 
-if (require.main === module) main()
+if (require.main === module) runTool(main)

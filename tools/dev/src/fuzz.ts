@@ -12,6 +12,7 @@ import {
 // The arbitraries alone: the package index also loads jest's globals, which only exist inside jest.
 import { fuzzSeed, segmentEventArbitrary } from '@open-actions/testing/arbitraries'
 import fc from 'fast-check'
+import { runTool, toolArguments } from './cli-args'
 import { type AnyDestination, integrationPackages, loadIntegration, REPO_ROOT } from './workspace'
 
 /** Settings the simulators accept for each integration's destinations. */
@@ -188,8 +189,7 @@ function hasInsiderFailures(body: unknown): boolean {
 }
 
 async function main(): Promise<void> {
-  const runsArgument = process.argv.indexOf('--runs')
-  const runsPerAction = runsArgument >= 0 ? Number(process.argv[runsArgument + 1]) : 2000
+  const runsPerAction = toolArguments('fuzz', { runs: { type: 'string' } }).number('runs', 2000)
   const started = Date.now()
   const report = await fuzz({ runsPerAction })
   const seconds = (Date.now() - started) / 1000
@@ -215,9 +215,4 @@ async function main(): Promise<void> {
   )
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+if (require.main === module) runTool(main)

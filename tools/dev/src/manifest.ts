@@ -1,3 +1,4 @@
+import { runTool, toolArguments } from './cli-args'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { format, resolveConfig } from 'prettier'
@@ -57,7 +58,7 @@ async function formattedManifest(): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const check = process.argv.includes('--check')
+  const check = toolArguments('manifest', { check: { type: 'boolean' } }).flag('check')
   const rendered = await formattedManifest()
   const current = (() => {
     try {
@@ -79,4 +80,4 @@ async function main(): Promise<void> {
   console.log(`wrote ${MANIFEST_FILE}`)
 }
 
-if (require.main === module) void main()
+if (require.main === module) runTool(main)

@@ -1,3 +1,4 @@
+import { runTool, toolArguments } from './cli-args'
 import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { INTEGRATIONS_DIR, REPO_ROOT } from './workspace'
@@ -92,12 +93,8 @@ export function scaffold(raw: string, options: { readonly into?: string } = {}):
   return target
 }
 
-function main(): void {
-  const name = process.argv[2]
-  if (!name) {
-    console.error('usage: pnpm new-integration <name>   (lower-case words separated by hyphens)')
-    process.exit(2)
-  }
+async function main(): Promise<void> {
+  const [name = ''] = toolArguments('new-integration', {}, process.argv.slice(2), [1, 1]).positionals
   const target = scaffold(name)
   console.log(`Created ${target}.
 Next (CONTRIBUTING.md has the full checklist):
@@ -106,4 +103,4 @@ Next (CONTRIBUTING.md has the full checklist):
   3. pnpm docs, write the README's overview, edit the changeset in .changeset/, and open one pull request`)
 }
 
-if (require.main === module) main()
+if (require.main === module) runTool(main)

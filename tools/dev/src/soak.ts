@@ -2,16 +2,13 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig, startRuntime } from '@open-actions/runtime'
+import { runTool, ToolUsageError, toolArguments } from './cli-args'
 
 /**
  * Load and soak: N events through the HTTP API in sandbox mode (every destination of the sample configuration),
  * with /health probed throughout and memory sampled after garbage collection. Fails when /health stops answering
  * or the heap keeps growing once warm (a leak), not on speed: speed is reported, not asserted.
  */
-const argument = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(name)
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback
-}
 
 function identify(index: number) {
   return {
@@ -28,19 +25,30 @@ function identify(index: number) {
 }
 
 async function main(): Promise<void> {
-  const total = argument('--events', 100_000)
-  const perRequest = argument('--batch', 100)
-  const concurrency = argument('--concurrency', 4)
+  const args = toolArguments('soak', {
+    events: { type: 'string' },
+    batch: { type: 'string' },
+    concurrency: { type: 'string' },
+    'max-concurrent': { type: 'string' },
+    slow: { type: 'string' },
+    'content-length': { type: 'boolean' },
+    'accept-only': { type: 'boolean' }
+  })
+  const total = args.number('events', 100_000)
+  const perRequest = args.number('batch', 100)
+  const concurrency = args.number('concurrency', 4)
   // The runtime's own default unless asked: --max-concurrent 1024 shows what the limit is worth.
-  const maxConcurrent = process.argv.includes('--max-concurrent') ? argument('--max-concurrent', 0) : undefined
+  const maxConcurrent = args.string('max-concurrent') === undefined ? undefined : args.number('max-concurrent', 64)
   const gc = (globalThis as { gc?: () => void }).gc
   // --slow api.onesignal.com=2000: that vendor answers 2 s late, to show it slows nobody else's ingestion.
-  const slowIndex = process.argv.indexOf('--slow')
-  const [slowHost, slowMs] = slowIndex >= 0 ? (process.argv[slowIndex + 1] ?? '').split('=') : []
+  const slow = args.string('slow')
+  const [slowHost, slowMs] = slow === undefined ? [] : slow.split('=')
+  if (slow !== undefined && (!slowHost || !/^\d+$/.test(slowMs ?? '')))
+    throw new ToolUsageError('soak', `--slow takes <vendor host>=<milliseconds> (got ${slow})`)
   const resolved = loadConfig(undefined, {
     // The simulators answer chunked, as real vendors do: the answer node-fetch misreads on a reused connection.
     sandbox: {
-      chunked: !process.argv.includes('--content-length'),
+      chunked: !args.flag('content-length'),
       faults: slowHost ? [{ host: slowHost, delayMs: Number(slowMs) }] : []
     },
     stateDir: join(mkdtempSync(join(tmpdir(), 'open-actions-soak-')), 'state'),
@@ -113,7 +121,7 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: concurrency }, worker))
   const acceptedSeconds = (Date.now() - startedAt) / 1000
   const peakRssMb = Math.round(process.memoryUsage().rss / 1048576)
-  if (process.argv.includes('--accept-only')) {
+  if (args.flag('accept-only')) {
     // How ingestion fares while vendors lag: report it and stop; what is pending stays in the (temporary) store.
     clearInterval(probe)
     console.log(
@@ -178,7 +186,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error)
-  process.exitCode = 1
-})
+runTool(main)

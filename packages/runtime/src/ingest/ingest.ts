@@ -3,7 +3,7 @@ import type { SegmentEvent } from '@segment/actions-core'
 import { runSource } from '@open-actions/core'
 import { prepareMessage } from '@open-actions/segment'
 import type { ResolvedConfig } from '../config'
-import type { Metrics } from '../metrics'
+import type { RuntimeMetrics } from '../metrics'
 import type { Stats } from '../stats'
 import type { EventResult, TargetRef } from '../store/results'
 import type { DeliveryStore, NewEvent } from '../store/store'
@@ -34,7 +34,7 @@ export interface IngestDependencies {
   readonly resolved: ResolvedConfig
   readonly lanes: ReadonlyMap<string, Lane>
   readonly store: DeliveryStore
-  readonly metrics: Metrics
+  readonly metrics: RuntimeMetrics
   readonly stats: Stats
   /** New deliveries were committed for these lanes. */
   readonly notify: (laneId: string) => void
@@ -80,13 +80,9 @@ export class Ingest {
           .map((target) => target.ref)
       }
     })
-    const results = await this.commit(prepared, now)
+    const results = await this.commit(prepared, now, 'events')
     for (const event of events) {
-      metrics.increment(
-        'open_actions_events_received_total',
-        'Events received.',
-        metrics.labels({ type: String(event.type) })
-      )
+      metrics.eventsReceived.inc({ type: String(event.type) })
       stats.record('events')
     }
     return results
@@ -104,7 +100,7 @@ export class Ingest {
         sourceId,
         resolved.sources.map((source) => source.id)
       )
-    metrics.increment('open_actions_source_payloads_total', 'Inbound source payloads.', { source: sourceId })
+    metrics.sourcePayloads.inc({ source: sourceId })
     const { messages } = runSource(instance.source, payload, instance.settings)
     const now = this.clock()
     const laneId = sourceLaneId(sourceId)
@@ -127,12 +123,13 @@ export class Ingest {
         targets: [target.ref]
       }
     })
-    const results = await this.commit(prepared, now)
+    const results = await this.commit(prepared, now, 'source')
     return { source: sourceId, messages: messages.length, results }
   }
 
-  private async commit(prepared: readonly NewEvent[], now: number): Promise<EventResult[]> {
+  private async commit(prepared: readonly NewEvent[], now: number, via: string): Promise<EventResult[]> {
     const { store, resolved } = this.dependencies
+    const timer = this.dependencies.metrics.acceptDuration.startTimer({ via })
     const planned = prepared.reduce((sum, event) => sum + event.targets.length, 0)
     const limit = resolved.config.maxBacklogEvents
     if (planned > 0 && store.backlog + planned > limit) throw new BacklogFullError(store.backlog, limit)
@@ -143,6 +140,7 @@ export class Ingest {
       for (const target of answer.result.targets) touched.add(target.instance)
     })
     for (const laneId of touched) this.dependencies.notify(laneId)
+    timer()
     return accepted.map((answer) => answer.result)
   }
 }

@@ -100,6 +100,9 @@ function statusOf(state: number, attempts: number): TargetResult['status'] {
  * settlements are not fsynced on their own, since losing one to a power cut only means an attempt is repeated,
  * and the next accept's fsync makes them durable anyway (the WAL is one sequential file).
  */
+/** How long a write waits for a lock another connection holds (a backup's checkpoint, say) while the store is healthy. */
+const BUSY_WAIT_MS = 200
+
 export class SqliteStore implements DeliveryStore {
   readonly kind = 'sqlite'
   private readonly db: Database.Database
@@ -121,7 +124,7 @@ export class SqliteStore implements DeliveryStore {
     this.lock = lockStateDir(options.stateDir)
     try {
       const file = prepareStateFile(this.lock.stateDir, 'state.db')
-      this.db = new Database(file, { timeout: 200 })
+      this.db = new Database(file, { timeout: BUSY_WAIT_MS })
       this.db.pragma('auto_vacuum = INCREMENTAL')
       this.db.pragma('journal_mode = WAL')
       this.sync = options.sync ?? 'full'
@@ -660,14 +663,26 @@ export class SqliteStore implements DeliveryStore {
     }
   }
 
+  private busyWait = BUSY_WAIT_MS
+
+  private setBusyWait(ms: number): void {
+    if (this.busyWait === ms || this.closed) return
+    this.busyWait = ms
+    this.db.pragma(`busy_timeout = ${ms}`)
+  }
+
   private markUnhealthy(error: unknown): void {
     const message = describeError(error)
+    // SQLite waits for a lock synchronously, holding the whole event loop: while the store is known to be unable to
+    // write, a write fails at once instead (workers retry each second), so HTTP, vendors' answers and timers go on.
+    this.setBusyWait(0)
     if (!this.currentHealth.ok && this.currentHealth.error === message) return
     this.currentHealth = { ok: false, error: message, since: this.currentHealth.since ?? new Date().toISOString() }
     this.options.onHealthChange?.(this.currentHealth)
   }
 
   private markHealthy(): void {
+    this.setBusyWait(BUSY_WAIT_MS)
     // Settlements still waiting to be written keep the store degraded, whatever else succeeds meanwhile.
     if (this.currentHealth.ok || (this.pendingSettlements.length > 0 && this.settleFailures > 0)) return
     this.currentHealth = { ok: true }

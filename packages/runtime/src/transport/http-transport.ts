@@ -10,7 +10,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net'
 import { createSecureContext, rootCertificates, type SecureContext, type TLSSocket } from 'node:tls'
 import { brotliDecompressSync, constants as zlib, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib'
 import { blockedAddressError, createRedactor, guardedLookup, isBlockedAddress, type Redactor } from '@open-actions/core'
-import type { Metrics } from '../metrics'
+import type { RuntimeMetrics } from '../metrics'
 import type { DeliveryRecord, DeliveryRecorder } from './recorder'
 
 /** One request as the runtime's request client hands it to the transport: what goes on the wire. */
@@ -58,7 +58,7 @@ export interface InstanceTransportOptions {
   readonly extraCa?: string
   readonly recorder: DeliveryRecorder
   readonly redactor: () => Redactor
-  readonly metrics: Metrics
+  readonly metrics: RuntimeMetrics
 }
 
 const MAX_CAPTURED_BODY = 256 * 1024
@@ -123,7 +123,7 @@ export class InstanceTransport {
   /** Connections opened and TLS handshakes made (live) by this instance since it started. */
   readonly counters = { connections: 0, tlsHandshakes: 0 }
   private readonly agents: { readonly http: HttpAgent; readonly https: HttpsAgent }
-  private readonly labels: Readonly<Record<string, string>>
+  private readonly labels: { readonly instance: string; readonly transport: string }
   private readonly tls: { readonly secureContext?: SecureContext }
 
   constructor(private readonly options: InstanceTransportOptions) {
@@ -143,7 +143,7 @@ export class InstanceTransport {
       http: this.route(new HttpAgent(pool), false),
       https: this.route(new HttpsAgent({ ...pool, maxCachedSessions: 100, ...this.tls }), true)
     }
-    this.labels = options.metrics.labels({ instance: options.instance, transport: options.mode })
+    this.labels = { instance: options.instance, transport: options.mode }
   }
 
   private get guarded(): boolean {
@@ -178,20 +178,12 @@ export class InstanceTransport {
 
   private opened(): void {
     this.counters.connections += 1
-    this.options.metrics.increment(
-      'open_actions_outbound_connections_total',
-      'Connections opened to vendors, per instance.',
-      this.labels
-    )
+    this.options.metrics.outboundConnections.inc(this.labels)
   }
 
   private handshake(): void {
     this.counters.tlsHandshakes += 1
-    this.options.metrics.increment(
-      'open_actions_outbound_tls_handshakes_total',
-      'TLS handshakes with vendors, per instance.',
-      this.labels
-    )
+    this.options.metrics.tlsHandshakes.inc(this.labels)
   }
 
   private redactorFor(context: ExchangeContext): Redactor {
@@ -217,10 +209,7 @@ export class InstanceTransport {
       body: redactor.value(parseBody(request.body))
     })
     context.capture?.push(record)
-    this.options.metrics.increment('open_actions_outbound_requests_total', 'Outbound vendor requests.', {
-      host: request.url.hostname,
-      transport: this.options.mode
-    })
+    this.options.metrics.outboundRequests.inc({ host: request.url.hostname, ...this.labels })
     return record
   }
 

@@ -5,7 +5,7 @@ import { createRedactor, presetSubscriptions, type Subscription } from '@open-ac
 import { createSegmentClient } from '@open-actions/segment'
 // The factories alone: the package index loads nock, which patches http.ClientRequest.
 import * as events from '@open-actions/testing/events'
-import { Metrics } from '../metrics'
+import { RuntimeMetrics } from '../metrics'
 import { sampleConfig } from '../sample-config'
 import type { WireRequest } from '../simulators/server'
 import { registry } from '../start'
@@ -202,7 +202,7 @@ describe('the runtime request client sends what actions-core sends', () => {
         simulatorPorts: sandbox.server.ports,
         recorder: new DeliveryRecorder(),
         redactor: () => createRedactor([]),
-        metrics: new Metrics()
+        metrics: new RuntimeMetrics()
       })
       try {
         const request =

@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { createRequestClient, HTTPError, type RequestClient } from '@segment/actions-core'
 import { createRedactor } from '@open-actions/core'
-import { Metrics } from '../metrics'
+import { RuntimeMetrics } from '../metrics'
 import { InstanceTransport } from './http-transport'
 import { DeliveryRecorder } from './recorder'
 import { createRuntimeRequestClient } from './request-client'
@@ -94,7 +94,7 @@ function liveTransport(recorder = new DeliveryRecorder()): InstanceTransport {
     allowPrivateNetworks: true,
     recorder,
     redactor: () => createRedactor(['s3cret']),
-    metrics: new Metrics()
+    metrics: new RuntimeMetrics()
   })
 }
 
@@ -248,7 +248,7 @@ describe('the runtime transport', () => {
       connections: 2,
       recorder: new DeliveryRecorder(),
       redactor: () => createRedactor([]),
-      metrics: new Metrics()
+      metrics: new RuntimeMetrics()
     })
     const before = connections
     try {

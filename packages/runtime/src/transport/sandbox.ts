@@ -1,6 +1,6 @@
 import type { Destination, JSONObject } from '@segment/actions-core'
 import { createRedactor, type Redactor } from '@open-actions/core'
-import { Metrics } from '../metrics'
+import { RuntimeMetrics } from '../metrics'
 import type { RuntimeDestinationDefinition } from '../registry'
 import { createSimulators, type VendorSimulator } from '../simulators'
 import { type SimulatorServer, type SimulatorServerOptions, startSimulatorServer } from '../simulators/server'
@@ -19,7 +19,7 @@ export interface SandboxOptions {
   readonly onRequest?: SimulatorServerOptions['onRequest']
   readonly recorder?: DeliveryRecorder
   readonly redactor?: Redactor
-  readonly metrics?: Metrics
+  readonly metrics?: RuntimeMetrics
 }
 
 export interface SandboxDestinationOptions {
@@ -56,7 +56,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   )
   const recorder = options.recorder ?? new DeliveryRecorder()
   const redactor = options.redactor ?? createRedactor([])
-  const metrics = options.metrics ?? new Metrics()
+  const metrics = options.metrics ?? new RuntimeMetrics()
   const transports: InstanceTransport[] = []
   return {
     server,

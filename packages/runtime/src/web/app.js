@@ -110,14 +110,62 @@ function json(value) {
   return element('pre', { text: JSON.stringify(value, null, 2) })
 }
 
-async function api(path, options = {}) {
-  const response = await fetch(path, {
-    ...options,
-    headers: { 'content-type': 'application/json', ...(options.headers || {}) }
+// Token mode: the API answers 401 until the page sends the runtime's token. It is asked for once and kept for this
+// browser session only (sessionStorage), never in the URL or a cookie.
+const TOKEN_KEY = 'open-actions-token'
+
+let pendingToken = null
+
+function askForToken(message) {
+  // Requests that fail together wait for the same answer.
+  if (pendingToken) return pendingToken
+  pendingToken = promptForToken(message).finally(() => {
+    pendingToken = null
   })
-  const body = await response.json()
-  if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`)
-  return body
+  return pendingToken
+}
+
+function promptForToken(message) {
+  const dialog = document.getElementById('token-dialog')
+  document.getElementById('token-message').textContent = message
+  const input = document.getElementById('token-input')
+  input.value = ''
+  dialog.showModal()
+  return new Promise((resolve) => {
+    dialog.addEventListener(
+      'close',
+      () => {
+        const token = input.value.trim()
+        if (token) sessionStorage.setItem(TOKEN_KEY, token)
+        resolve(token)
+      },
+      { once: true }
+    )
+  })
+}
+
+async function api(path, options = {}) {
+  for (;;) {
+    const token = sessionStorage.getItem(TOKEN_KEY)
+    const response = await fetch(path, {
+      ...options,
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(options.headers || {})
+      }
+    })
+    const body = await response.json()
+    if (response.status === 401) {
+      sessionStorage.removeItem(TOKEN_KEY)
+      const entered = await askForToken(
+        token ? 'That token was not accepted. Enter the runtime’s token.' : 'This runtime needs its token.'
+      )
+      if (entered) continue
+    }
+    if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`)
+    return body
+  }
 }
 
 function destinations() {

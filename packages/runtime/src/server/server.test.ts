@@ -1,0 +1,318 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import * as events from '@open-actions/testing/events'
+import { startTestRuntime } from '../runtime-harness.test-helpers'
+import type { StartedRuntime } from '../start'
+import { createRuntimeServer } from './app'
+
+/*
+ * Who may call what, over real HTTP (node:http, so tests can send any Host, Origin or chunked body a browser or an
+ * attacker could). The runtime behind is the sample configuration in sandbox mode.
+ */
+
+interface Answer {
+  readonly status: number
+  readonly headers: Record<string, string | string[] | undefined>
+  readonly body: string
+}
+
+function call(
+  base: string,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string; chunks?: readonly string[] } = {}
+): Promise<Answer> {
+  const url = new URL(path, base)
+  return new Promise((resolve, reject) => {
+    const sent = httpRequest(
+      { host: url.hostname, port: url.port, method, path, headers: { host: url.host, ...options.headers } },
+      (response) => {
+        const chunks: Buffer[] = []
+        response.on('data', (chunk: Buffer) => chunks.push(chunk))
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString('utf8')
+          })
+        )
+      }
+    )
+    sent.on('error', reject)
+    if (options.chunks) {
+      for (const chunk of options.chunks) sent.write(chunk)
+      sent.end()
+    } else sent.end(options.body)
+  })
+}
+
+const json = { 'content-type': 'application/json' }
+
+/** Every admin and API route, with a request that would otherwise succeed or fail on its own merits. */
+const ADMIN_ROUTES: readonly [string, string, string?][] = [
+  ['GET', '/v1/catalog'],
+  ['GET', '/v1/instances'],
+  ['GET', '/v1/deliveries'],
+  ['GET', '/v1/dead-letters'],
+  ['GET', '/v1/stats'],
+  ['GET', '/v1/sandbox/faults'],
+  ['GET', '/v1/events/some-id'],
+  ['GET', '/metrics'],
+  ['POST', '/v1/events', JSON.stringify(events.identifyEvent({ messageId: 'host-check' }))],
+  ['POST', '/v1/test', JSON.stringify({ integration: 'segment', event: events.identifyEvent() })],
+  ['POST', '/v1/dead-letters/replay', '{}'],
+  ['POST', '/v1/sources/onesignal', '{}'],
+  ['POST', '/v1/sandbox/faults', JSON.stringify({ host: 'x.example', status: 500 })],
+  ['DELETE', '/v1/sandbox/faults']
+]
+
+describe('the HTTP API without a token (loopback)', () => {
+  let started: StartedRuntime
+  beforeAll(async () => {
+    started = await startTestRuntime()
+  })
+  afterAll(() => started.stop())
+
+  it.each(ADMIN_ROUTES.map(([method, path, body]) => [method, path, body ?? ''] as const))(
+    '%s %s: 421 for a Host that is not one of this server’s names',
+    async (method, path, body) => {
+      const answer = await call(started.url, method, path, {
+        headers: { ...json, host: 'attacker.example:3700' },
+        ...(body ? { body } : {})
+      })
+      expect(answer.status).toBe(421)
+      expect(JSON.parse(answer.body)).toStrictEqual({
+        error:
+          'this server does not answer for the host "attacker.example" (it answers for: 127.0.0.1, localhost, [::1]; add names with server.allowedHosts)'
+      })
+    }
+  )
+
+  it('answers for its loopback names, and serves the console only to them', async () => {
+    const port = new URL(started.url).port
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`])
+      expect((await call(started.url, 'GET', '/v1/catalog', { headers: { host } })).status).toBe(200)
+    expect((await call(started.url, 'GET', '/', { headers: { host: 'rebound.example' } })).status).toBe(421)
+    // /health is for probes that reach the port by any name; it shows counts only.
+    expect((await call(started.url, 'GET', '/health', { headers: { host: '10.1.2.3:3700' } })).status).toBe(200)
+  })
+
+  it('refuses state-changing requests from another origin (Origin, Sec-Fetch-Site), accepts same-origin ones', async () => {
+    const body = JSON.stringify(events.identifyEvent({ messageId: 'origin-check' }))
+    const foreign = await call(started.url, 'POST', '/v1/events', {
+      headers: { ...json, origin: 'https://attacker.example' },
+      body
+    })
+    expect(foreign.status).toBe(403)
+    expect(JSON.parse(foreign.body).error).toBe(
+      'requests from another origin are refused here (Origin: https://attacker.example)'
+    )
+    const otherPort = await call(started.url, 'POST', '/v1/sandbox/faults', {
+      headers: { ...json, origin: 'http://127.0.0.1:1' },
+      body: JSON.stringify({ host: 'x.example', status: 500 })
+    })
+    expect(otherPort.status).toBe(403)
+    const crossSite = await call(started.url, 'DELETE', '/v1/sandbox/faults', {
+      headers: { 'sec-fetch-site': 'same-site' }
+    })
+    expect(crossSite.status).toBe(403)
+    const same = await call(started.url, 'POST', '/v1/events', {
+      headers: { ...json, origin: started.url, 'sec-fetch-site': 'same-origin' },
+      body
+    })
+    expect(same.status).toBe(202)
+    // Reading is not state-changing: a GET with a foreign Origin is answered (the browser's CORS rule keeps it from
+    // the foreign page: no Access-Control-Allow-Origin is sent).
+    const read = await call(started.url, 'GET', '/v1/catalog', { headers: { origin: 'https://attacker.example' } })
+    expect(read.status).toBe(200)
+    expect(read.headers['access-control-allow-origin']).toBeUndefined()
+  })
+
+  it('answers 405 with Allow for other methods, HEAD like GET, 404 for unknown paths', async () => {
+    const put = await call(started.url, 'PUT', '/v1/events', { headers: json, body: '{}' })
+    expect(put.status).toBe(405)
+    expect(put.headers.allow).toBe('POST')
+    const deleteCatalog = await call(started.url, 'DELETE', '/v1/catalog')
+    expect(deleteCatalog.status).toBe(405)
+    expect(deleteCatalog.headers.allow).toBe('GET, HEAD')
+    const faults = await call(started.url, 'PATCH', '/v1/sandbox/faults')
+    expect(faults.headers.allow).toBe('GET, HEAD, POST, DELETE')
+    const head = await call(started.url, 'HEAD', '/v1/catalog')
+    expect(head.status).toBe(200)
+    expect(head.body).toBe('')
+    expect(head.headers['content-type']).toBe('application/json')
+    expect((await call(started.url, 'GET', '/v1/nothing')).status).toBe(404)
+  })
+
+  it('answers a malformed URI with 400, an unknown integration in the tester with 404', async () => {
+    const malformed = await call(started.url, 'GET', '/v1/events/%E0%A4%A')
+    expect(malformed.status).toBe(400)
+    expect(JSON.parse(malformed.body)).toStrictEqual({ error: 'the request path is not a well-formed URI' })
+    const unknown = await call(started.url, 'POST', '/v1/test', {
+      headers: json,
+      body: JSON.stringify({ integration: 'nope', event: events.identifyEvent() })
+    })
+    expect(unknown.status).toBe(404)
+    expect(JSON.parse(unknown.body).error).toMatch(/^integration "nope" is not installed \(installed: insider, /)
+  })
+
+  it('takes only application/json on JSON routes, and limits bodies, chunked ones too', async () => {
+    const body = JSON.stringify(events.identifyEvent({ messageId: 'types-1' }))
+    expect(
+      (await call(started.url, 'POST', '/v1/events', { headers: { 'content-type': 'text/plain' }, body })).status
+    ).toBe(415)
+    expect(
+      (await call(started.url, 'POST', '/v1/events', { headers: { 'content-type': 'application/jsonp' }, body })).status
+    ).toBe(415)
+    expect(
+      (
+        await call(started.url, 'POST', '/v1/events', {
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+          body
+        })
+      ).status
+    ).toBe(202)
+    const chunk = `${'x'.repeat(64 * 1024)}`
+    const chunked = await call(started.url, 'POST', '/v1/events', {
+      headers: json,
+      chunks: Array.from({ length: 20 }, () => chunk)
+    })
+    expect(chunked.status).toBe(413)
+    expect(JSON.parse(chunked.body)).toStrictEqual({ error: 'the body is over 1048576 bytes' })
+    expect((await call(started.url, 'GET', '/health')).status).toBe(200)
+  })
+
+  it('sends the security headers, with a CSP on the console', async () => {
+    const page = await call(started.url, 'GET', '/')
+    expect(page.status).toBe(200)
+    expect(page.headers['content-security-policy']).toBe(
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+    expect(page.headers['x-content-type-options']).toBe('nosniff')
+    expect(page.headers['x-frame-options']).toBe('DENY')
+    expect(page.headers['referrer-policy']).toBe('no-referrer')
+    const api = await call(started.url, 'GET', '/v1/catalog')
+    expect(api.headers['x-content-type-options']).toBe('nosniff')
+  })
+
+  it('exposes process metrics, event-loop lag and latency histograms, with bounded labels', async () => {
+    const odd = await call(started.url, 'POST', '/v1/events', {
+      headers: json,
+      body: JSON.stringify({ type: 'made-up', messageId: 'm-1' })
+    })
+    expect(odd.status).toBe(400)
+    await call(started.url, 'POST', '/v1/events', {
+      headers: json,
+      body: JSON.stringify(events.identifyEvent({ messageId: 'metrics-1' }))
+    })
+    await started.runtime.drain()
+    const metrics = await call(started.url, 'GET', '/metrics')
+    expect(metrics.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8')
+    const text = metrics.body
+    expect(text).toMatch(/^process_cpu_user_seconds_total \d/m)
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds \d/m)
+    expect(text).toMatch(/^process_resident_memory_bytes \d/m)
+    expect(text).toMatch(/^open_actions_accept_duration_seconds_bucket\{le="0\.005",via="events"\} \d+$/m)
+    expect(text).toMatch(
+      /^open_actions_delivery_attempt_duration_seconds_bucket\{le="\+Inf",instance="insider"\} [1-9]/m
+    )
+    expect(text).toMatch(/^open_actions_delivery_latency_seconds_count\{instance="moengage"\} [1-9]/m)
+    expect(text).toMatch(/^open_actions_http_requests_total\{method="POST",route="\/v1\/events",status="202"\} [1-9]/m)
+    expect(text).not.toContain('made-up')
+    // Route patterns, never raw paths: an id in the path does not mint a series.
+    await call(started.url, 'GET', '/v1/events/some-unique-id-1234')
+    expect((await call(started.url, 'GET', '/metrics')).body).toMatch(/route="\/v1\/events\/:id"/)
+    expect((await call(started.url, 'GET', '/metrics')).body).not.toContain('some-unique-id-1234')
+  })
+})
+
+describe('a client that goes away mid-request', () => {
+  it('is logged at debug, not as an error, and the server keeps serving', async () => {
+    const started = await startTestRuntime()
+    try {
+      const url = new URL(started.url)
+      await new Promise<void>((resolve) => {
+        const sent = httpRequest({
+          host: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: '/v1/events',
+          headers: { host: url.host, 'content-type': 'application/json', 'content-length': '5000' }
+        })
+        sent.on('error', () => resolve())
+        sent.write('[{"type":"identify","userId":"u-1"')
+        setTimeout(() => {
+          sent.destroy()
+          resolve()
+        }, 100)
+      })
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const lines = started.logs.map((line) => JSON.parse(line) as { level: string; msg: string })
+      expect(lines.filter((line) => line.level === 'error')).toStrictEqual([])
+      expect(lines.map((line) => [line.level, line.msg])).toContainEqual([
+        'debug',
+        'client went away before the answer'
+      ])
+      expect((await call(started.url, 'GET', '/health')).status).toBe(200)
+    } finally {
+      await started.stop()
+    }
+  })
+})
+
+describe('the HTTP API with a token', () => {
+  let started: StartedRuntime
+  let base: string
+  let close: () => Promise<void>
+  beforeAll(async () => {
+    started = await startTestRuntime()
+    const server = createRuntimeServer(started.runtime, {
+      host: '127.0.0.1',
+      token: 'admin-token-1234',
+      metricsToken: 'scrape-token-5678'
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    close = () => new Promise((resolve) => server.close(() => resolve()))
+  })
+  afterAll(async () => {
+    await close()
+    await started.stop()
+  })
+
+  it('serves the console without the token; every API route needs it', async () => {
+    for (const path of ['/', '/app.js', '/style.css']) expect((await call(base, 'GET', path)).status).toBe(200)
+    for (const [method, path, body] of ADMIN_ROUTES) {
+      const answer = await call(base, method, path, { headers: json, ...(body ? { body } : {}) })
+      expect([method, path, answer.status]).toStrictEqual([method, path, 401])
+      expect(answer.headers['www-authenticate']).toMatch(/^Bearer/)
+    }
+    const wrong = await call(base, 'GET', '/v1/catalog', { headers: { authorization: 'Bearer admin-token-123' } })
+    expect(wrong.status).toBe(401)
+    expect(JSON.parse(wrong.body)).toStrictEqual({ error: 'the token is not valid' })
+    const right = await call(base, 'GET', '/v1/catalog', { headers: { authorization: 'Bearer admin-token-1234' } })
+    expect(right.status).toBe(200)
+    expect((await call(base, 'GET', '/health')).status).toBe(200)
+  })
+
+  it('lets the metrics token read /metrics and nothing else', async () => {
+    const scrape = { authorization: 'Bearer scrape-token-5678' }
+    expect((await call(base, 'GET', '/metrics', { headers: scrape })).status).toBe(200)
+    expect(
+      (await call(base, 'GET', '/metrics', { headers: { authorization: 'Bearer admin-token-1234' } })).status
+    ).toBe(200)
+    expect((await call(base, 'GET', '/v1/dead-letters', { headers: scrape })).status).toBe(401)
+  })
+
+  it('still checks Host and Origin with the right token', async () => {
+    const authorization = 'Bearer admin-token-1234'
+    expect((await call(base, 'GET', '/v1/catalog', { headers: { authorization, host: 'evil.example' } })).status).toBe(
+      421
+    )
+    const foreign = await call(base, 'DELETE', '/v1/sandbox/faults', {
+      headers: { authorization, origin: 'https://evil.example' }
+    })
+    expect(foreign.status).toBe(403)
+  })
+})
