@@ -35,7 +35,12 @@ export default tseslint.config(
         fetch: 'readonly',
         setInterval: 'readonly',
         console: 'readonly',
-        sessionStorage: 'readonly'
+        sessionStorage: 'readonly',
+        navigator: 'readonly',
+        URLSearchParams: 'readonly',
+        AbortController: 'readonly',
+        TextDecoderStream: 'readonly',
+        setTimeout: 'readonly'
       }
     }
   },

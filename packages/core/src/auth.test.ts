@@ -10,6 +10,7 @@ import {
   secretSettingKeys,
   testAuthentication
 } from './auth'
+import { InvalidSettingError } from './errors'
 import { sendVendorRequest } from './http'
 
 interface Settings {
@@ -80,7 +81,46 @@ describe('testAuthentication', () => {
         name: 'VendorAuthenticationError',
         code: 'INVALID_AUTHENTICATION',
         status: 401,
-        message: 'Example rejected the credentials (HTTP 403): {"error":"bad token"}'
+        message: 'Example rejected the credentials (HTTP 403): {"error":"bad token"}',
+        // The credentials to look at: the definition's password settings.
+        settings: ['api_key']
+      }
+    })
+  })
+
+  it('names the setting an InvalidSettingError names, and goes through a caller’s request client', async () => {
+    const seen: string[] = []
+    const named: DestinationDefinition<Settings> = {
+      ...definition,
+      authentication: {
+        ...(definition.authentication as NonNullable<typeof definition.authentication>),
+        testAuthentication: async (request, { settings }) => {
+          await request('https://auth.example.com/v1/check')
+          if (settings.api_id.includes(' ')) throw new InvalidSettingError('api_id', 'must not contain spaces')
+        }
+      }
+    }
+    const outcome = await testAuthentication(
+      named,
+      { api_id: 'my app', api_key: 'k' },
+      {
+        requestClient: (extendOptions) => async (url) => {
+          seen.push(`${url} ${JSON.stringify(extendOptions.headers)}`)
+          return new Response('{}') as never
+        }
+      }
+    )
+    expect(seen).toStrictEqual([
+      `https://auth.example.com/v1/check {"Authorization":"${basicAuthorization('my app', 'k')}"}`
+    ])
+    expect(outcome).toStrictEqual({
+      ok: false,
+      error: {
+        name: 'InvalidSettingError',
+        code: 'INVALID_SETTING',
+        status: 400,
+        message: 'Invalid setting "api_id": must not contain spaces',
+        settings: ['api_id']
       }
     })
   })
@@ -100,7 +140,9 @@ describe('testAuthentication', () => {
         name: 'VendorRetryableError',
         code: 'RETRYABLE_ERROR',
         status: 503,
-        message: 'Example answered HTTP 503: down'
+        message: 'Example answered HTTP 503: down',
+        // Not the settings' fault.
+        settings: []
       }
     })
     expect(new InvalidAuthenticationError('x').status).toBe(401)

@@ -1,4 +1,10 @@
-import type { DestinationDefinition, GlobalSetting, JSONObject } from '@segment/actions-core'
+import type {
+  DestinationDefinition,
+  GlobalSetting,
+  JSONObject,
+  RequestClient,
+  RequestOptions
+} from '@segment/actions-core'
 import { createRequestClient, getAuthData, IntegrationError } from '@segment/actions-core'
 import { errorDetails } from './error-details'
 
@@ -30,17 +36,32 @@ export type AuthenticationOutcome =
         readonly code: string
         readonly status: number
         readonly message: string
+        /**
+         * The settings to look at: the one an `InvalidSettingError` names, or the credentials (the `password`
+         * settings) when the vendor refused them; empty when the failure is not the settings' fault (a 503).
+         */
+        readonly settings: readonly string[]
       }
     }
 
-function describeError(error: unknown): { name: string; code: string; status: number; message: string } {
+type AuthenticationFailure = Extract<AuthenticationOutcome, { ok: false }>['error']
+
+function describeError(error: unknown, credentials: readonly string[]): AuthenticationFailure {
   const details = errorDetails(error)
   const status = details.status ?? 500
+  const code = details.code ?? (status === 401 || status === 403 ? 'INVALID_AUTHENTICATION' : 'UNKNOWN_ERROR')
+  const setting = (error as { setting?: unknown }).setting
   return {
     name: details.name,
-    code: details.code ?? (status === 401 || status === 403 ? 'INVALID_AUTHENTICATION' : 'UNKNOWN_ERROR'),
+    code,
     status,
-    message: details.message
+    message: details.message,
+    settings:
+      typeof setting === 'string'
+        ? [setting]
+        : code === 'INVALID_AUTHENTICATION' || status === 401 || status === 403
+          ? [...credentials]
+          : []
   }
 }
 
@@ -52,14 +73,19 @@ function describeError(error: unknown): { name: string; code: string; status: nu
  */
 export async function testAuthentication<Settings extends object>(
   definition: DestinationDefinition<Settings>,
-  settings: Settings
+  settings: Settings,
+  options: {
+    /** Builds the request client from the definition's `extendRequest` options (a runtime's own transport). */
+    readonly requestClient?: (extendOptions: RequestOptions) => RequestClient
+  } = {}
 ): Promise<AuthenticationOutcome> {
   const test = definition.authentication?.testAuthentication
   if (!test) return { ok: true }
   const auth = getAuthData(settings as unknown as JSONObject)
-  const requestClient = createRequestClient({
-    ...(definition.extendRequest?.({ settings, payload: undefined, auth }) ?? {})
-  })
+  const extendOptions = definition.extendRequest?.({ settings, payload: undefined, auth }) ?? {}
+  const requestClient = options.requestClient
+    ? options.requestClient(extendOptions)
+    : createRequestClient({ ...extendOptions })
   try {
     const result: unknown = await test(requestClient, { settings, auth })
     if (result === false) {
@@ -67,7 +93,7 @@ export async function testAuthentication<Settings extends object>(
     }
     return { ok: true }
   } catch (error) {
-    return { ok: false, error: describeError(error) }
+    return { ok: false, error: describeError(error, secretSettingKeys(definition)) }
   }
 }
 

@@ -39,7 +39,14 @@ export function describeCatalog(registry: Registry) {
         })),
         presets: (definition.presets ?? []).flatMap((preset) =>
           preset.type === 'automatic'
-            ? [{ name: preset.name, partnerAction: preset.partnerAction, subscribe: preset.subscribe }]
+            ? [
+                {
+                  name: preset.name,
+                  partnerAction: preset.partnerAction,
+                  subscribe: preset.subscribe,
+                  mapping: preset.mapping ?? {}
+                }
+              ]
             : []
         )
       })),

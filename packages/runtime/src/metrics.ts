@@ -108,6 +108,12 @@ export class RuntimeMetrics {
     registers: [this.registry]
   })
 
+  readonly consoleStreams = new Gauge({
+    name: 'open_actions_console_streams',
+    help: 'Live-stats streams open to console pages (a hidden tab closes its stream).',
+    registers: [this.registry]
+  })
+
   /** What actions-core itself counts through `statsContext` (e.g. `action.multistatus_discard`), per instance. */
   readonly actionsCoreCounts = new Counter({
     name: 'open_actions_actions_core_stats_total',

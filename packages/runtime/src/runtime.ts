@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import type { SegmentEvent, StatsContext } from '@segment/actions-core'
+import type { JSONObject, SegmentEvent, StatsContext } from '@segment/actions-core'
 import { createRedactor, type Redactor } from '@open-actions/core'
 import { configSecrets, type ResolvedConfig } from './config'
 import type { AttemptOutcome } from './delivery/retry-policy'
@@ -9,16 +9,23 @@ import { Ingest, type SourceAcceptance } from './ingest/ingest'
 import { actionsCoreLogger, createLogger, type Logger, type LogLevel } from './logger'
 import { RuntimeMetrics } from './metrics'
 import type { Registry } from './registry'
-import { createSimulators } from './simulators'
+import { createSimulators, type VendorSimulator } from './simulators'
 import { type SimulatorServer, startSimulatorServer } from './simulators/server'
-import { Stats } from './stats'
+import { type StatBucket, Stats } from './stats'
 import { importDeadLetterFile } from './store/import-dead-letter-file'
 import { type EventResult, targetKey } from './store/results'
 import { SqliteStore } from './store/sqlite-store'
 import type { DeadLetterPage, DeadLetterQuery, DeadLetterSelection, ReplayReport, Retention } from './store/store'
 import type { Claim } from './store/store'
 import { buildLanes, type Lane, type LaneTransportSpec, type Target } from './targets'
-import { runTest, type TestReport } from './tester'
+import {
+  type ConnectionReport,
+  connectionTestSchema,
+  runTest,
+  testConnection,
+  type TestReport,
+  UnknownDefinitionError
+} from './tester'
 import { FaultBook } from './transport/faults'
 import { InstanceTransport } from './transport/http-transport'
 import { DeliveryRecorder } from './transport/recorder'
@@ -30,6 +37,23 @@ export interface RuntimeOptions {
   /** Where log lines go (stdout by default). */
   readonly logWrite?: (line: string) => void
   readonly random?: () => number
+}
+
+export interface LiveStats {
+  readonly at: string
+  readonly series: readonly StatBucket[]
+  readonly totals: { readonly delivered: number; readonly deadLettered: number; readonly retries: number }
+  readonly backlog: number
+  readonly oldestPendingAgeSeconds: number | null
+  readonly deadLetters: number
+  readonly requests: number
+  readonly instances: readonly {
+    readonly id: string
+    readonly delivered: number
+    readonly deadLettered: number
+    readonly retries: number
+    readonly deadLetters: number
+  }[]
 }
 
 export interface RuntimeHealth {
@@ -68,14 +92,20 @@ export class OpenActionsRuntime {
   readonly startedAt = Date.now()
   /** Outcomes since start: what `replay` and the soak report. */
   readonly totals = { delivered: 0, deadLettered: 0, retries: 0 }
+  /** The same outcomes per instance, for the console's live stats. */
+  private readonly instanceTotals = new Map<string, { delivered: number; deadLettered: number; retries: number }>()
   private readonly statsContexts = new Map<string, StatsContext>()
   private pruneTimer: NodeJS.Timeout | undefined
   private closing: Promise<void> | undefined
+  private readonly stopping = new AbortController()
+  /** Aborted when the runtime starts closing: long-lived answers (the console's live stats) end then. */
+  readonly closingSignal: AbortSignal = this.stopping.signal
 
   private constructor(
     private readonly options: RuntimeOptions,
     sandbox: SimulatorServer,
-    faults: FaultBook
+    faults: FaultBook,
+    readonly simulators: readonly VendorSimulator[]
   ) {
     const { resolved } = options
     this.sandbox = sandbox
@@ -180,10 +210,11 @@ export class OpenActionsRuntime {
   static async open(options: RuntimeOptions): Promise<OpenActionsRuntime> {
     const { sandbox: sandboxConfig } = options.resolved.config
     const faults = new FaultBook(sandboxConfig.faults)
-    const sandbox = await startSimulatorServer(createSimulators(), faults, { chunked: sandboxConfig.chunked })
+    const simulators = createSimulators()
+    const sandbox = await startSimulatorServer(simulators, faults, { chunked: sandboxConfig.chunked })
     let runtime: OpenActionsRuntime
     try {
-      runtime = new OpenActionsRuntime(options, sandbox, faults)
+      runtime = new OpenActionsRuntime(options, sandbox, faults, simulators)
     } catch (error) {
       await sandbox.close()
       throw error
@@ -274,6 +305,38 @@ export class OpenActionsRuntime {
     }
   }
 
+  /** Settings each vendor simulator accepts, per integration slug: what the console fills in for the sandbox. */
+  sandboxSettings(): Record<string, Readonly<Record<string, unknown>>> {
+    return Object.assign({}, ...this.simulators.map((simulator) => simulator.sandboxSettings ?? {})) as Record<
+      string,
+      Readonly<Record<string, unknown>>
+    >
+  }
+
+  /** "Test connection" with typed-in settings: always against the simulators, through a transport of its own. */
+  async testConnection(input: unknown): Promise<ConnectionReport> {
+    const { integration, definition: key, settings } = connectionTestSchema.parse(input)
+    const definition = this.registry.get(integration)?.destinations[key]
+    if (!definition) throw new UnknownDefinitionError(integration, key, this.registry)
+    const transport = this.transportFor(
+      { instance: 'connection-test', connections: 2, allowPrivateNetworks: false },
+      'sandbox'
+    )
+    try {
+      return await testConnection(definition, settings as JSONObject, this.redactor, transport)
+    } finally {
+      await transport.close()
+    }
+  }
+
+  /** "Test connection" of a configured instance: its settings, through its own transport (live or sandbox). */
+  async testInstanceConnection(id: string): Promise<ConnectionReport | undefined> {
+    const instance = this.config.destinations.find((destination) => destination.id === id)
+    const lane = this.lanes.get(id)
+    if (!instance || !lane) return undefined
+    return testConnection(instance.definition, instance.settings, this.redactor, lane.transport)
+  }
+
   /** The event tester: always against the simulators, through a transport made for this one run. */
   async test(input: unknown): Promise<TestReport> {
     const transport = this.transportFor(
@@ -305,6 +368,7 @@ export class OpenActionsRuntime {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.stopping.abort()
       if (this.pruneTimer) clearInterval(this.pruneTimer)
       const deadline = Date.now() + this.config.config.shutdownTimeoutMs
       await this.workers.stop(deadline)
@@ -347,8 +411,14 @@ export class OpenActionsRuntime {
       attempt: claim.attempt,
       status: outcome.ok ? outcome.status : outcome.status
     }
+    let mine = this.instanceTotals.get(claim.target.instance)
+    if (!mine) {
+      mine = { delivered: 0, deadLettered: 0, retries: 0 }
+      this.instanceTotals.set(claim.target.instance, mine)
+    }
     if (settlement.outcome === 'delivered') {
       this.totals.delivered += 1
+      mine.delivered += 1
       metrics.deliveries.inc({ ...labels, outcome: 'delivered' })
       stats.record('delivered')
       return
@@ -356,6 +426,7 @@ export class OpenActionsRuntime {
     stats.record('errors')
     if (settlement.outcome === 'retry') {
       this.totals.retries += 1
+      mine.retries += 1
       metrics.retries.inc(labels)
       logger.warn('delivery failed; retrying', {
         ...context,
@@ -365,6 +436,7 @@ export class OpenActionsRuntime {
       return
     }
     this.totals.deadLettered += 1
+    mine.deadLettered += 1
     metrics.deliveries.inc({ ...labels, outcome: 'dead_lettered' })
     logger.error('delivery dead-lettered', { ...context, reason: settlement.reason })
   }
@@ -377,6 +449,32 @@ export class OpenActionsRuntime {
       storeHealthy: () => this.store.health.ok,
       counts: () => this.store.counts()
     })
+  }
+
+  /**
+   * What the console's live stats show, now: the last five minutes per second, the backlog and its oldest delivery,
+   * dead letters, and per instance what was delivered, retried and dead-lettered since start.
+   */
+  async liveStats(): Promise<LiveStats> {
+    const counts = await this.store.counts()
+    const instances = [...this.lanes.keys()].map((id) => ({
+      id,
+      ...(this.instanceTotals.get(id) ?? { delivered: 0, deadLettered: 0, retries: 0 }),
+      deadLetters: counts.deadLettersByInstance[id] ?? 0
+    }))
+    return {
+      at: new Date().toISOString(),
+      series: this.stats.series(),
+      totals: { ...this.totals },
+      backlog: counts.backlog,
+      oldestPendingAgeSeconds:
+        counts.oldestPendingAt === undefined
+          ? null
+          : Math.max(0, Math.round((Date.now() - counts.oldestPendingAt) / 1000)),
+      deadLetters: counts.deadLetters,
+      requests: this.recorder.total,
+      instances
+    }
   }
 
   /** The Prometheus text, every gauge read now and every secret redacted. */

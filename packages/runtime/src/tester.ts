@@ -6,12 +6,14 @@ import {
   type Redactor,
   redactSettings,
   secretSettingKeys,
-  type Subscription
+  type Subscription,
+  testAuthentication as coreTestAuthentication
 } from '@open-actions/core'
 import { z } from 'zod'
-import type { Registry } from './registry'
+import type { Registry, RuntimeDestinationDefinition } from './registry'
 import { destinationWithTransport } from './transport/attach-transport'
 import type { InstanceTransport } from './transport/http-transport'
+import { createRuntimeRequestClient } from './transport/request-client'
 import { type DeliveryRecord, requestContext } from './transport/recorder'
 
 export const testRequestSchema = z.strictObject({
@@ -34,6 +36,12 @@ export const testRequestSchema = z.strictObject({
   event: z.record(z.string(), z.unknown())
 })
 
+export const connectionTestSchema = z.strictObject({
+  integration: z.string().min(1),
+  definition: z.string().min(1).default('destination'),
+  settings: z.record(z.string(), z.unknown()).default({})
+})
+
 /** The tester was asked for an integration or definition that is not installed (404). */
 export class UnknownDefinitionError extends Error {
   readonly status = 404
@@ -53,6 +61,8 @@ export interface SubscriptionReport {
   readonly partnerAction: string
   readonly subscribe: string
   readonly matched: boolean
+  /** What is wrong with the subscription itself (unknown action, a mapping key the action has no field for). */
+  readonly problems?: readonly string[]
   readonly payload?: unknown
   readonly outcome?: 'delivered' | 'failed'
   readonly result?: unknown
@@ -66,6 +76,83 @@ export interface TestReport {
   readonly settings: Record<string, unknown>
   readonly settingsError?: string
   readonly subscriptions: readonly SubscriptionReport[]
+}
+
+/** A subscription's own mistakes, each naming the key: an action the definition lacks, a field its action lacks. */
+function subscriptionProblems(definition: RuntimeDestinationDefinition, subscription: Subscription): string[] {
+  const action = definition.actions[subscription.partnerAction]
+  if (!action)
+    return [
+      `partnerAction: "${subscription.partnerAction}" is not an action of ${definition.name} (actions: ${Object.keys(definition.actions).join(', ')})`
+    ]
+  const fields = Object.keys(action.fields)
+  return Object.keys(subscription.mapping ?? {})
+    .filter((key) => !fields.includes(key) && !['enable_batching', 'batch_size', 'batch_keys'].includes(key))
+    .map((key) => `mapping.${key}: ${action.title} has no field "${key}" (fields: ${fields.join(', ')})`)
+}
+
+/** What a connection test found: ok, or what failed and which settings to look at, with the requests it made. */
+export interface ConnectionReport {
+  readonly ok: boolean
+  /** `settings`: the settings do not validate; `authentication`: the vendor (or the definition's check) refused. */
+  readonly stage?: 'settings' | 'authentication'
+  readonly error?: { readonly message: string; readonly status?: number; readonly code?: string }
+  /** The settings the failure points at (by key). */
+  readonly settings?: readonly string[]
+  readonly requests: readonly DeliveryRecord[]
+}
+
+/**
+ * "Test connection": the settings validated as actions-core validates them, then the definition's
+ * `testAuthentication` through `transport`, with every request captured and every secret (typed-in ones included)
+ * redacted. The failure names the settings to fix.
+ */
+export async function testConnection(
+  definition: RuntimeDestinationDefinition,
+  settings: JSONObject,
+  baseRedactor: Redactor,
+  transport: InstanceTransport
+): Promise<ConnectionReport> {
+  const secretKeys = secretSettingKeys(definition)
+  const redactor = createRedactor([
+    ...baseRedactor.secrets,
+    ...secretKeys.map((key) => settings[key]).filter((value): value is string => typeof value === 'string')
+  ])
+  const fields = definition.authentication?.fields ?? {}
+  try {
+    destinationWithTransport(definition, transport, 'runtime').destination.validateSettings(settings)
+  } catch (error) {
+    const message = redactor.text((error as Error).message)
+    const named = Object.entries(fields)
+      .filter(
+        ([key, field]) => message.includes(`'${key}'`) || message.includes(`"${key}"`) || message.includes(field.label)
+      )
+      .map(([key]) => key)
+    return { ok: false, stage: 'settings', error: { message }, settings: named, requests: [] }
+  }
+  const capture: DeliveryRecord[] = []
+  const secrets = redactor.secrets
+  const outcome = await requestContext.run({ action: 'testAuthentication', capture, secrets }, () =>
+    coreTestAuthentication(definition, settings, {
+      requestClient: (options) =>
+        createRuntimeRequestClient(
+          transport.exchange({ action: 'testAuthentication', eventIds: [], capture, secrets }),
+          options
+        )
+    })
+  )
+  if (outcome.ok) return { ok: true, requests: capture }
+  return {
+    ok: false,
+    stage: 'authentication',
+    error: {
+      message: redactor.text(outcome.error.message),
+      status: outcome.error.status,
+      code: outcome.error.code
+    },
+    settings: outcome.error.settings,
+    requests: capture
+  }
 }
 
 /**
@@ -105,6 +192,11 @@ export async function runTest(
     const name =
       subscription.name ?? definition.actions[subscription.partnerAction]?.title ?? subscription.partnerAction
     const base = { name, partnerAction: subscription.partnerAction, subscribe: subscription.subscribe }
+    const problems = subscriptionProblems(definition, subscription)
+    if (problems.length > 0) {
+      reports.push({ ...base, matched: false, problems, requests: [] })
+      continue
+    }
     const fql = parseFql(subscription.subscribe)
     if ('error' in fql) {
       reports.push({

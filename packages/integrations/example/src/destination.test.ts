@@ -151,7 +151,8 @@ describe('Example Vendor authentication', () => {
         name: 'VendorAuthenticationError',
         code: 'INVALID_AUTHENTICATION',
         status: 401,
-        message: 'Example Vendor rejected the credentials (HTTP 401): The API key is not valid for this workspace.'
+        message: 'Example Vendor rejected the credentials (HTTP 401): The API key is not valid for this workspace.',
+        settings: ['api_key']
       }
     })
   })

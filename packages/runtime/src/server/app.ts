@@ -6,12 +6,14 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import { methodNotAllowed } from 'hono/method-not-allowed'
 import { matchedRoutes } from 'hono/route'
 import { secureHeaders } from 'hono/secure-headers'
+import { streamSSE } from 'hono/streaming'
 import { z } from 'zod'
 import { describeCatalog } from '../catalog'
 import { faultSchema } from '../config'
 import { validateEvents } from '../ingest/validate-events'
 import { RuntimeMetrics } from '../metrics'
 import type { OpenActionsRuntime } from '../runtime'
+import { SAMPLE_EVENTS } from '../samples'
 import { allowedHostsFor, assertListenable, hostCheck, sameOriginCheck, tokenCheck } from './access'
 import { errorResponse, HttpError, jsonResponse } from './errors'
 
@@ -293,6 +295,32 @@ export function createApp(runtime: OpenActionsRuntime, options: ServerOptions): 
     return c.json(report, 202)
   })
   app.post('/v1/test', async (c) => c.json(await runtime.test(await readJson(c, limit))))
+  app.post('/v1/test-connection', async (c) => c.json(await runtime.testConnection(await readJson(c, limit))))
+  app.post('/v1/instances/:id/test-connection', async (c) => {
+    const report = await runtime.testInstanceConnection(c.req.param('id'))
+    if (!report) throw new HttpError(404, `no destination instance "${c.req.param('id')}" is configured`)
+    return c.json(report)
+  })
+  // What the console needs besides the catalog, so the page knows no vendor: sample events and sandbox settings.
+  app.get('/v1/console', (c) => c.json({ samples: SAMPLE_EVENTS, sandboxSettings: runtime.sandboxSettings() }))
+  // Live stats as server-sent events, one a second, until the page goes away (or hides) or the runtime closes.
+  app.get('/v1/stats/stream', (c) =>
+    streamSSE(c, async (stream) => {
+      metrics.consoleStreams.inc()
+      let open = true
+      stream.onAbort(() => {
+        open = false
+      })
+      try {
+        while (open && !runtime.closingSignal.aborted) {
+          await stream.writeSSE({ event: 'stats', data: JSON.stringify(redactor.value(await runtime.liveStats())) })
+          await stream.sleep(1000)
+        }
+      } finally {
+        metrics.consoleStreams.dec()
+      }
+    })
+  )
   app.get('/v1/stats', async (c) => {
     const counts = await runtime.store.counts()
     return c.json({

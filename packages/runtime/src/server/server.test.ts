@@ -227,6 +227,90 @@ describe('the HTTP API without a token (loopback)', () => {
   })
 })
 
+describe('the console’s routes', () => {
+  let started: StartedRuntime
+  beforeAll(async () => {
+    started = await startTestRuntime()
+  })
+  afterAll(() => started.stop())
+
+  it('serves sample events and the sandbox settings each simulator accepts', async () => {
+    const answer = await call(started.url, 'GET', '/v1/console')
+    const body = JSON.parse(answer.body) as {
+      samples: Record<string, { type: string }>
+      sandboxSettings: Record<string, Record<string, unknown>>
+    }
+    expect(Object.keys(body.samples)).toEqual(expect.arrayContaining(['identify', 'track', 'page', 'Order Completed']))
+    expect(Object.keys(body.sandboxSettings).sort()).toStrictEqual([
+      'insider',
+      'moengage',
+      'onesignal',
+      'segment',
+      'tray'
+    ])
+    expect(body.sandboxSettings.moengage).toStrictEqual({
+      api_id: 'SANDBOXWS01',
+      api_key: 'sandbox-moengage-data-key',
+      region: 'DC_01'
+    })
+  })
+
+  it('tests a connection with typed-in settings (sandbox), naming the settings to fix', async () => {
+    const test = (settings: Record<string, unknown>) =>
+      call(started.url, 'POST', '/v1/test-connection', {
+        headers: json,
+        body: JSON.stringify({ integration: 'moengage', settings })
+      }).then((answer) => ({ status: answer.status, body: JSON.parse(answer.body) as Record<string, unknown> }))
+    const good = await test({ api_id: 'WS1', api_key: 'typed-key-9', region: 'DC_02' })
+    expect(good.status).toBe(200)
+    expect(good.body).toMatchObject({ ok: true })
+    const requests = good.body.requests as { url: string; headers: Record<string, string> }[]
+    expect(requests.map((request) => request.url)).toStrictEqual([
+      'https://api-02.moengage.com/v1/integrations/segment/auth?appId=WS1'
+    ])
+    expect(JSON.stringify(good.body)).not.toContain('typed-key-9')
+    const missing = await test({ api_id: 'WS1', region: 'DC_02' })
+    expect(missing.body).toMatchObject({ ok: false, stage: 'settings', settings: ['api_key'], requests: [] })
+    const unknown = await call(started.url, 'POST', '/v1/test-connection', {
+      headers: json,
+      body: JSON.stringify({ integration: 'nope' })
+    })
+    expect(unknown.status).toBe(404)
+  })
+
+  it('tests a configured instance’s connection through its own transport, 404 for an unknown instance', async () => {
+    const answer = await call(started.url, 'POST', '/v1/instances/insider/test-connection')
+    expect(JSON.parse(answer.body)).toMatchObject({ ok: true })
+    expect((await call(started.url, 'POST', '/v1/instances/nope/test-connection')).status).toBe(404)
+  })
+
+  it('streams live stats as server-sent events', async () => {
+    const url = new URL(started.url)
+    const first = await new Promise<string>((resolve, reject) => {
+      const sent = httpRequest(
+        { host: url.hostname, port: url.port, path: '/v1/stats/stream', headers: { host: url.host } },
+        (response) => {
+          expect(response.headers['content-type']).toBe('text/event-stream')
+          let text = ''
+          response.on('data', (chunk: Buffer) => {
+            text += chunk.toString('utf8')
+            if (text.includes('\n\n')) {
+              sent.destroy()
+              resolve(text)
+            }
+          })
+        }
+      )
+      sent.on('error', reject)
+      sent.end()
+    })
+    expect(first).toMatch(/^event: stats\ndata: \{/)
+    const stats = JSON.parse(first.split('\n')[1]?.slice('data: '.length) ?? '{}') as Record<string, unknown>
+    expect(stats).toMatchObject({ backlog: 0, deadLetters: 0, totals: { delivered: 0, deadLettered: 0, retries: 0 } })
+    expect((stats.instances as { id: string }[]).map((instance) => instance.id)).toContain('insider')
+  })
+})
+
 describe('a client that goes away mid-request', () => {
   it('is logged at debug, not as an error, and the server keeps serving', async () => {
     const started = await startTestRuntime()

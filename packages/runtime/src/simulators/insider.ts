@@ -11,6 +11,7 @@ const REQUIRED = new Map<string, readonly string[]>([
 /** Insider's Unification API (academy.insiderone.com): 403 for bad partner/token, 400 for malformed bodies, "200 with failures". */
 export const insiderSimulator: VendorSimulator = {
   vendor: 'Insider',
+  sandboxSettings: { insider: { account_name: 'sandboxstore', ucd_key: 'sandbox-insider-ucd-key' } },
   handles: (url) => url.hostname === 'unification.useinsider.com',
   answer(request) {
     const partner = request.headers.get('x-partner-name')

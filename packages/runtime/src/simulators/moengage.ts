@@ -6,6 +6,7 @@ const fail = (status: number, message: string, type: string) =>
 /** MoEngage's Data API: Basic auth whose user is the workspace id (= MOE-APPKEY), 100 KB bulk calls, 200 for accepted bulk. */
 export const moengageSimulator: VendorSimulator = {
   vendor: 'MoEngage',
+  sandboxSettings: { moengage: { api_id: 'SANDBOXWS01', api_key: 'sandbox-moengage-data-key', region: 'DC_01' } },
   handles: (url) => /^api-(0[1-6]|101)\.moengage\.com$/.test(url.hostname),
   answer(request) {
     const credentials = basicCredentials(request.headers)

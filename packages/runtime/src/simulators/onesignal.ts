@@ -6,6 +6,9 @@ export function createOneSignalSimulator(): VendorSimulator {
   const segments = new Map<string, { id: string; name: string }[]>()
   return {
     vendor: 'OneSignal',
+    sandboxSettings: {
+      onesignal: { app_id: '00000000-0000-4000-8000-000000000001', api_key: 'sandbox-onesignal-app-key' }
+    },
     handles: (url) => url.hostname === 'api.onesignal.com',
     answer(request) {
       if (!/^Key\s+\S+/.test(request.headers.get('authorization') ?? ''))

@@ -3,6 +3,7 @@ import { basicCredentials, byteLength, isRecord, json, type VendorSimulator } fr
 /** Segment's Tracking API (200 for everything well-formed; 400 for invalid JSON or oversize), CDN and Profile API. */
 export const segmentSimulator: VendorSimulator = {
   vendor: 'Segment',
+  sandboxSettings: { segment: { write_key: 'sandbox-segment-write-key', region: 'us' } },
   handles: (url) =>
     [
       'api.segment.io',

@@ -20,6 +20,11 @@ export interface SimulatedResponse {
  */
 export interface VendorSimulator {
   readonly vendor: string
+  /**
+   * Settings this simulator accepts, per integration slug: what the console fills in for the sandbox (any well-formed
+   * credentials pass; these are placeholders, not secrets).
+   */
+  readonly sandboxSettings?: Readonly<Record<string, Readonly<Record<string, unknown>>>>
   handles(url: URL): boolean
   answer(request: SimulatedRequest): SimulatedResponse
 }
