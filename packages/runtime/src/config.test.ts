@@ -103,6 +103,32 @@ describe('configuration validation', () => {
     ])
   })
 
+  it('reads write keys (from the environment too), checks their destinations, and keeps them secret', () => {
+    const raw = {
+      destinations: [{ id: 'tray', integration: 'tray', settings: { workflows: ['https://a.trayapp.io'] } }],
+      writeKeys: { '${WEB_WRITE_KEY}': { destinations: ['tray'] }, 'server-side-write-key': {} }
+    }
+    const resolved = resolveConfig(raw, registry, 'runtime.json', { WEB_WRITE_KEY: 'web-key-from-env' })
+    expect(resolved.config.writeKeys).toStrictEqual({
+      'web-key-from-env': { destinations: ['tray'] },
+      'server-side-write-key': {}
+    })
+    expect(configSecrets(resolved)).toEqual(expect.arrayContaining(['web-key-from-env', 'server-side-write-key']))
+    expect(problemsOf({ ...raw, writeKeys: { '${WEB_WRITE_KEY}': {} } })).toStrictEqual([
+      'writeKeys.(a key): the environment variable WEB_WRITE_KEY is not set'
+    ])
+    expect(
+      problemsOf({ ...raw, writeKeys: { 'secret-but-unknown-dest': { destinations: ['moengage'] } } })
+    ).toStrictEqual([
+      'writeKeys (key 1).destinations: no destination instance "moengage" is configured (configured: tray)'
+    ])
+    // A problem never shows the key itself.
+    expect(problemsOf({ ...raw, writeKeys: { short: {}, 'long-enough-key': { destinations: [] } } })).toStrictEqual([
+      'writeKeys.(a key): a write key must have at least 8 characters (it is a secret)',
+      'writeKeys.(a key).destinations: Too small: expected array to have >=1 items'
+    ])
+  })
+
   it('names the file, the instance and the key of every problem', () => {
     const problems = problemsOf({
       destinations: [

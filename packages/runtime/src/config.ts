@@ -66,6 +66,16 @@ export const configSchema = z.strictObject({
   transport: z.enum(['sandbox', 'live']).default('sandbox'),
   destinations: z.array(destinationInstanceSchema).default([]),
   sources: z.array(sourceInstanceSchema).default([]),
+  /**
+   * Write keys of the Segment Tracking API (`POST /v1/batch`, `/v1/t`, …): each key, and the destinations its messages
+   * go to (every destination when there is no list). Keys are secrets: write them as `${ENV}` references.
+   */
+  writeKeys: z
+    .record(
+      z.string().min(8, 'a write key must have at least 8 characters (it is a secret)'),
+      z.strictObject({ destinations: z.array(idSchema).min(1).optional() })
+    )
+    .default({}),
   delivery: z
     .strictObject({
       /** An optional cap on attempts; without one, `retryForMs` alone decides when retrying ends. */
@@ -242,23 +252,39 @@ export function expandEnvironment(
       return value.replace(ENV_REFERENCE, (whole, name: string | undefined) => {
         if (whole === '$${') return '${'
         if (name === undefined || !ENV_NAME.test(name)) {
-          problems.push(`${formatPath(path)}: "\${${name ?? ''}}" is not an environment variable reference`)
+          problems.push(
+            `${formatPath(withoutWriteKey(path))}: "\${${name ?? ''}}" is not an environment variable reference`
+          )
           return whole
         }
         const found = env[name]
         if (found === undefined) {
-          problems.push(`${formatPath(path)}: the environment variable ${name} is not set`)
+          problems.push(`${formatPath(withoutWriteKey(path))}: the environment variable ${name} is not set`)
           return whole
         }
         return found
       })
     }
     if (Array.isArray(value)) return value.map((item, index) => walk(item, [...path, index]))
-    if (typeof value === 'object' && value !== null)
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, walk(item, [...path, key])]))
+    if (typeof value === 'object' && value !== null) {
+      // The keys of `writeKeys` are secrets themselves, so they may be references too.
+      const expandKeys = path.length === 1 && path[0] === 'writeKeys'
+      return Object.fromEntries(
+        Object.entries(value).map(([key, item]) => {
+          const name = expandKeys ? walk(key, [...path, key]) : key
+          return [name, walk(item, [...path, key])]
+        })
+      )
+    }
     return value
   }
   return { value: walk(raw, []), problems }
+}
+
+/** A path into `writeKeys` names the key by its position: the key is a secret. */
+function withoutWriteKey(path: readonly PropertyKey[]): readonly PropertyKey[] {
+  if (path[0] !== 'writeKeys' || path.length < 2 || typeof path[1] !== 'string') return path
+  return ['writeKeys', '(a key)', ...path.slice(2)]
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -286,7 +312,11 @@ export function resolveConfig(
   if (!parsed.success) {
     throw new ConfigError(
       file,
-      parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`)
+      parsed.error.issues.map((issue) => {
+        // A record key that fails its own rule: zod says "Invalid key in record"; say which rule.
+        const inner = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined
+        return `${formatPath(withoutWriteKey(issue.path))}: ${inner ?? issue.message}`
+      })
     )
   }
   const config = parsed.data
@@ -378,6 +408,15 @@ export function resolveConfig(
     })
   })
 
+  const configured = new Set(config.destinations.map((instance) => instance.id))
+  Object.entries(config.writeKeys).forEach(([, entry], index) => {
+    for (const id of entry.destinations ?? [])
+      if (!configured.has(id))
+        problems.push(
+          `writeKeys (key ${index + 1}).destinations: no destination instance "${id}" is configured (configured: ${[...configured].join(', ') || 'none'})`
+        )
+  })
+
   let extraCa: string | undefined
   if (config.network.caFile !== undefined) {
     try {
@@ -403,7 +442,10 @@ export function loadConfigFile(file: string, registry: Registry): ResolvedConfig
   return resolveConfig(raw, registry, file)
 }
 
-/** Every secret value in a configuration: the password settings of destinations and the secret settings of sources. */
+/**
+ * Every secret value in a configuration: the password settings of destinations, the secret settings of sources and the
+ * Tracking API's write keys.
+ */
 export function configSecrets(resolved: ResolvedConfig): string[] {
   const secrets: string[] = []
   for (const destination of resolved.destinations) {
@@ -412,6 +454,7 @@ export function configSecrets(resolved: ResolvedConfig): string[] {
       if (typeof value === 'string') secrets.push(value)
     }
   }
+  secrets.push(...Object.keys(resolved.config.writeKeys))
   for (const source of resolved.sources) {
     for (const key of source.secretKeys) {
       const value = (source.settings as Record<string, unknown>)[key]

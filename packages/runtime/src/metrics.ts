@@ -37,6 +37,12 @@ export class RuntimeMetrics {
     labelNames: ['type'] as const,
     registers: [this.registry]
   })
+  readonly trackingMessages = new Counter({
+    name: 'open_actions_tracking_messages_total',
+    help: 'Messages of the Segment Tracking API, accepted or rejected (with the reason).',
+    labelNames: ['outcome', 'reason'] as const,
+    registers: [this.registry]
+  })
   readonly sourcePayloads = new Counter({
     name: 'open_actions_source_payloads_total',
     help: 'Inbound source payloads, per configured source.',

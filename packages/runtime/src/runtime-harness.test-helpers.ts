@@ -1,5 +1,6 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
 import type { RuntimeConfigInput } from './config'
 import { resolveConfig } from './config'
@@ -13,6 +14,7 @@ export const SAMPLE_SECRETS = [
   'sandbox-onesignal-app-key',
   'sandbox-segment-write-key',
   'sandbox-tray-shared-secret',
+  'sandbox-tracking-write-key',
   'sandbox-onesignal-source-write-key',
   'sandbox-one-creation-write-key',
   'sandbox-one-creation-token'
@@ -60,4 +62,41 @@ export async function postJson(
 export async function getJson(url: string): Promise<{ status: number; body: unknown }> {
   const response = await fetch(url)
   return { status: response.status, body: await response.json() }
+}
+
+export interface Answer {
+  readonly status: number
+  readonly headers: Record<string, string | string[] | undefined>
+  readonly body: string
+}
+
+/** One request over node:http, so a test can send any Host, Origin, encoding or chunked body a client could. */
+export function call(
+  base: string,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string | Buffer; chunks?: readonly (string | Buffer)[] } = {}
+): Promise<Answer> {
+  const url = new URL(path, base)
+  return new Promise((resolve, reject) => {
+    const sent = httpRequest(
+      { host: url.hostname, port: url.port, method, path, headers: { host: url.host, ...options.headers } },
+      (response) => {
+        const chunks: Buffer[] = []
+        response.on('data', (chunk: Buffer) => chunks.push(chunk))
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString('utf8')
+          })
+        )
+      }
+    )
+    sent.on('error', reject)
+    if (options.chunks) {
+      for (const chunk of options.chunks) sent.write(chunk)
+      sent.end()
+    } else sent.end(options.body)
+  })
 }

@@ -72,7 +72,12 @@ describe('the runtime over HTTP, sample configuration, sandbox', () => {
       batch: [{ type: 'identify', userId: 'user-1234', messageId: 'e2e-identify-1' }]
     })
     expect(byUrl['POST https://api.segment.io/v1/batch']?.headers.authorization).toBe('[REDACTED]')
-    expect(byUrl['POST https://0d4f2a1e-sandbox-one.trayapp.io/']?.body).toStrictEqual(identify)
+    // The whole message, completed as Segment's API completes it: with sentAt, the client's timestamp is kept as
+    // originalTimestamp and corrected for clock skew (none here).
+    expect(byUrl['POST https://0d4f2a1e-sandbox-one.trayapp.io/']?.body).toStrictEqual({
+      ...identify,
+      originalTimestamp: identify.timestamp
+    })
     expectNoSecrets(JSON.stringify(body))
     const result = (await getJson(`${url}/v1/events/e2e-identify-1`)).body as EventResult
     expect(result.targets.map((target) => [target.instance, target.status]).sort()).toStrictEqual(
@@ -416,6 +421,36 @@ describe('accept = commit', () => {
     expect((await getJson(`${url}/v1/events/valid-beside-deep`)).status).toBe(404)
     expect((await getJson(`${url}/v1/events/valid-beside-big`)).status).toBe(404)
     expect(runtime.store.backlog).toBe(0)
+  })
+
+  it('completes events without timestamp or messageId as Segment’s API does, so no vendor dead-letters them', async () => {
+    const { url, runtime } = await start()
+    // What a replay file exported without timestamps holds: no timestamp, no sentAt, no receivedAt, no messageId.
+    const bare = [
+      events.identifyEvent({ messageId: 'bare-identify' }),
+      events.trackEvent(
+        'Order Completed',
+        { order_id: 'o-bare', total: 20, currency: 'USD' },
+        { messageId: 'bare-order' }
+      ),
+      events.trackEvent('Signed Up', {}, {})
+    ].map(({ timestamp: _t, sentAt: _s, receivedAt: _r, ...event }) => event)
+    const { messageId: _m, ...withoutId } = bare[2] as Record<string, unknown>
+    const before = Date.now()
+    const accepted = await postJson(`${url}/v1/events`, [bare[0], bare[1], withoutId])
+    expect(accepted.status).toBe(202)
+    const generated = (accepted.body as { results: EventResult[] }).results[2]?.eventId
+    expect(generated).toMatch(/^[0-9a-f-]{36}$/)
+    await settle(runtime)
+    expect((await runtime.deadLetters({ limit: 10 })).deadLetters).toStrictEqual([])
+    for (const id of ['bare-identify', 'bare-order', generated ?? '']) {
+      const result = await runtime.result(id)
+      expect(result?.targets.length).toBeGreaterThan(0)
+      expect(result?.targets.every((target) => target.status === 'delivered')).toBe(true)
+    }
+    const tray = runtime.recorder.list({ instance: 'tray', eventId: 'bare-order' })[0]?.body as Record<string, string>
+    expect(tray.timestamp).toBe(tray.receivedAt)
+    expect(Date.parse(tray.receivedAt ?? '')).toBeGreaterThanOrEqual(before)
   })
 
   it('accepts a repeated messageId but delivers it once (dedupe window)', async () => {

@@ -6,6 +6,7 @@ import type { AttemptOutcome } from './delivery/retry-policy'
 import { type SettledAttempt, Workers } from './delivery/workers'
 import { execute } from './executor'
 import { Ingest, type SourceAcceptance } from './ingest/ingest'
+import { RejectedMessages, type TrackingRequest, WriteKeys } from './ingest/tracking'
 import { actionsCoreLogger, createLogger, type Logger, type LogLevel } from './logger'
 import { RuntimeMetrics } from './metrics'
 import type { Registry } from './registry'
@@ -37,6 +38,26 @@ export interface RuntimeOptions {
   /** Where log lines go (stdout by default). */
   readonly logWrite?: (line: string) => void
   readonly random?: () => number
+}
+
+/** A Tracking API request with no write key, or one that is not configured (401). */
+export class UnknownWriteKeyError extends Error {
+  readonly status = 401
+  constructor(given: boolean, configured: number) {
+    super(
+      !given
+        ? 'no write key: send it as the Basic-auth user name or as "writeKey" in the body'
+        : configured === 0
+          ? 'unknown write key: no write key is configured (add "writeKeys" to the configuration)'
+          : 'unknown write key'
+    )
+    this.name = 'UnknownWriteKeyError'
+  }
+}
+
+export interface TrackingAcceptance {
+  readonly accepted: number
+  readonly rejected: number
 }
 
 export interface LiveStats {
@@ -84,6 +105,9 @@ export class OpenActionsRuntime {
   readonly lanes: ReadonlyMap<string, Lane>
   readonly workers: Workers
   readonly ingest: Ingest
+  /** The Tracking API's write keys (`writeKeys`), and the messages it rejected lately. */
+  readonly writeKeys: WriteKeys
+  readonly rejectedMessages = new RejectedMessages()
   /**
    * The vendor simulators on 127.0.0.1: what sandbox-mode instances and the event tester (in either mode) reach,
    * through their own transports.
@@ -111,6 +135,7 @@ export class OpenActionsRuntime {
     this.sandbox = sandbox
     this.faults = faults
     this.redactor = createRedactor(configSecrets(resolved))
+    this.writeKeys = new WriteKeys(resolved.config.writeKeys)
     this.logger = createLogger({
       level: options.logLevel ?? 'info',
       redactor: this.redactor,
@@ -262,6 +287,33 @@ export class OpenActionsRuntime {
   /** Commits events for delivery; resolves once they are durable, with each event's targets queued. */
   ingestEvents(events: readonly SegmentEvent[]): Promise<EventResult[]> {
     return this.ingest.events(events)
+  }
+
+  /**
+   * A Segment Tracking API request (parsed): its write key must be configured (401 otherwise); its good messages are
+   * committed for the key's destinations, completed as Segment's API completes them (`receivedAt` now, `timestamp`
+   * corrected for clock skew); its rejected messages are recorded (`GET /v1/tracking/rejected`, a log line, a metric)
+   * once the rest is committed, and never delivered.
+   */
+  async track(request: TrackingRequest, path: string): Promise<TrackingAcceptance> {
+    const key = this.writeKeys.lookup(request.writeKey)
+    if (!key.known) throw new UnknownWriteKeyError(request.writeKey !== undefined, this.writeKeys.size)
+    if (request.messages.length > 0)
+      await this.ingest.events(request.messages, {
+        ...(key.instances ? { instances: key.instances } : {}),
+        via: 'tracking',
+        overwriteReceivedAt: true,
+        sentAt: request.sentAt
+      })
+    this.metrics.trackingMessages.inc({ outcome: 'accepted', reason: '' }, request.messages.length)
+    const at = new Date().toISOString()
+    for (const rejection of request.rejected) {
+      const entry = this.redactor.value({ at, path, ...rejection })
+      this.rejectedMessages.add(entry)
+      this.metrics.trackingMessages.inc({ outcome: 'rejected', reason: rejection.reason })
+      this.logger.warn('tracking API message rejected', { path, reason: rejection.reason, error: entry.error })
+    }
+    return { accepted: request.messages.length, rejected: request.rejected.length }
   }
 
   /** An inbound webhook: validated, mapped to Segment messages and committed for delivery into Segment. */

@@ -6,6 +6,8 @@ import type { RuntimeConfigInput } from './config'
  */
 export const sampleConfig: RuntimeConfigInput = {
   transport: 'sandbox',
+  // Segment's SDKs and Tracking API (`POST /v1/batch`, `/v1/t`, …) send with this key, to every destination.
+  writeKeys: { 'sandbox-tracking-write-key': {} },
   destinations: [
     {
       id: 'insider',

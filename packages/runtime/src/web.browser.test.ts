@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium } from './browser.test-helpers'
 // The factories alone: the package index loads nock, which patches http.ClientRequest and would bypass the runtime's agents.
 import * as events from '@open-actions/testing/events'
 import { postJson, SAMPLE_SECRETS, startTestRuntime } from './runtime-harness.test-helpers'
@@ -11,34 +11,16 @@ import { createRuntimeServer } from './server/app'
 import type { StartedRuntime } from './start'
 
 /*
- * The web page in a real browser: Debian's chromium (which .ci/run installs), driven by playwright-core.
- * The flags keep chromium off the network this machine does not have.
+ * The web page in a real browser (browser.test-helpers: Debian's chromium, driven by playwright-core).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 let runtime: StartedRuntime
 let browser: Browser
 let page: Page
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `The browser test needs chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`
-    )
   runtime = await startTestRuntime()
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync'
-    ]
-  })
+  browser = await launchChromium()
   // Clipboard access, for "Copy as cURL" and "Copy as configuration".
   const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] })
   page = await context.newPage()

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { SegmentEvent } from '@segment/actions-core'
 import { runSource } from '@open-actions/core'
 import { prepareMessage } from '@open-actions/segment'
@@ -8,6 +7,7 @@ import type { Stats } from '../stats'
 import type { EventResult, TargetRef } from '../store/results'
 import type { DeliveryStore, NewEvent } from '../store/store'
 import { type Lane, matchTargets, sourceLaneId } from '../targets'
+import { allowedByIntegrations, completeMessage } from './complete'
 import { EventValidationError } from './validate-events'
 
 /** Too many deliveries wait already: the caller should come back later (503 with Retry-After). */
@@ -64,23 +64,38 @@ export class Ingest {
    */
   async events(
     events: readonly SegmentEvent[],
-    options: { readonly instances?: ReadonlySet<string> } = {}
+    options: {
+      readonly instances?: ReadonlySet<string>
+      /** Where they came in (a label of the accept-time histogram). */
+      readonly via?: string
+      /** Segment's Tracking API always sets `receivedAt`; the runtime's own API keeps one a message brings. */
+      readonly overwriteReceivedAt?: boolean
+      /** The batch's `sentAt`, for clock-skew correction of messages without their own. */
+      readonly sentAt?: unknown
+    } = {}
   ): Promise<EventResult[]> {
     const { lanes, metrics, stats } = this.dependencies
     const now = this.clock()
+    const completion = { receivedAt: new Date(now), overwriteReceivedAt: options.overwriteReceivedAt === true }
     const prepared = events.map((event): NewEvent => {
-      const eventId = typeof event.messageId === 'string' && event.messageId !== '' ? event.messageId : randomUUID()
-      const complete = event.messageId === eventId ? event : { ...event, messageId: eventId }
+      const complete = completeMessage(event, completion, options.sentAt)
       return {
-        eventId,
+        eventId: String(complete.messageId),
         event: complete,
         receivedAt: now,
         targets: matchTargets(lanes, complete)
           .filter((target) => !options.instances || options.instances.has(target.ref.instance))
+          .filter((target) =>
+            allowedByIntegrations(complete.integrations, {
+              id: target.instance.id,
+              integration: target.instance.integration,
+              name: target.instance.definition.name
+            })
+          )
           .map((target) => target.ref)
       }
     })
-    const results = await this.commit(prepared, now, 'events')
+    const results = await this.commit(prepared, now, options.via ?? 'events')
     for (const event of events) {
       metrics.eventsReceived.inc({ type: String(event.type) })
       stats.record('events')
@@ -116,6 +131,8 @@ export class Ingest {
           `message ${index} of the ${instance.source.name} payload: ${(error as Error).message}`
         )
       }
+      // Completed as the Tracking API completes messages, by the Segment package: a timestamp (now when missing) and
+      // a messageId derived from the content, so a webhook delivered twice is deduplicated; Segment sets receivedAt.
       return {
         eventId: ready.messageId,
         event: ready as unknown as SegmentEvent,

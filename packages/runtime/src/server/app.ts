@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { createServer, IncomingMessage, type Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
 import { getRequestListener } from '@hono/node-server'
 import { type Context, Hono, type MiddlewareHandler } from 'hono'
@@ -14,6 +14,8 @@ import { validateEvents } from '../ingest/validate-events'
 import { RuntimeMetrics } from '../metrics'
 import type { OpenActionsRuntime } from '../runtime'
 import { SAMPLE_EVENTS } from '../samples'
+import { readJson } from './body'
+import { registerTrackingRoutes } from './tracking'
 import { allowedHostsFor, assertListenable, hostCheck, sameOriginCheck, tokenCheck } from './access'
 import { errorResponse, HttpError, jsonResponse } from './errors'
 
@@ -64,6 +66,10 @@ const deliveriesQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100)
 })
 
+const rejectedQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100)
+})
+
 function toFilter(input: DeadLetterFilterInput) {
   return {
     ...(input.instance ? { instance: input.instance } : {}),
@@ -71,84 +77,6 @@ function toFilter(input: DeadLetterFilterInput) {
     ...(input.reason ? { reason: input.reason } : {}),
     ...(input.since ? { since: Date.parse(input.since) } : {}),
     ...(input.until ? { until: Date.parse(input.until) } : {})
-  }
-}
-
-/** The client closed the connection before its request was read: nobody is left to answer. */
-export class ClientGoneError extends Error {
-  constructor() {
-    super('the client went away before its request was read')
-    this.name = 'ClientGoneError'
-  }
-}
-
-/** Node's request behind a Hono context, when served by @hono/node-server. */
-function incomingOf(c: Context): IncomingMessage | undefined {
-  const env = c.env as { incoming?: unknown } | undefined
-  return env?.incoming instanceof IncomingMessage ? env.incoming : undefined
-}
-
-/**
- * The body's bytes, at most `limit` of them whether it declares its length or comes chunked: past it, 413 (and the
- * connection is closed, the rest unread). Read from Node's request, so a client that goes away ends the read at once
- * (ClientGoneError) instead of leaving it waiting.
- */
-async function readBody(c: Context, limit: number): Promise<Buffer> {
-  const tooLarge = () => new HttpError(413, `the body is over ${limit} bytes`, { connection: 'close' })
-  const declared = Number(c.req.header('content-length'))
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge()
-  const incoming = incomingOf(c)
-  if (!incoming) return Buffer.from(await c.req.arrayBuffer())
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    const onData = (chunk: Buffer) => {
-      size += chunk.length
-      if (size > limit) {
-        cleanup()
-        incoming.resume()
-        reject(tooLarge())
-        return
-      }
-      chunks.push(chunk)
-    }
-    const onEnd = () => {
-      cleanup()
-      resolve(Buffer.concat(chunks))
-    }
-    const onGone = () => {
-      cleanup()
-      reject(new ClientGoneError())
-    }
-    const cleanup = () => {
-      incoming.off('data', onData)
-      incoming.off('end', onEnd)
-      incoming.off('aborted', onGone)
-      incoming.off('error', onGone)
-      incoming.off('close', onClose)
-    }
-    const onClose = () => {
-      if (!incoming.complete) onGone()
-    }
-    if (incoming.readableEnded) return resolve(Buffer.alloc(0))
-    incoming.on('data', onData)
-    incoming.once('end', onEnd)
-    incoming.once('aborted', onGone)
-    incoming.once('error', onGone)
-    incoming.once('close', onClose)
-  })
-}
-
-/** A JSON body: `Content-Type: application/json` (415 otherwise), parsed (400 with the parser's reason otherwise). */
-async function readJson(c: Context, limit: number): Promise<unknown> {
-  const type = c.req.header('content-type') ?? ''
-  if (!/^application\/json\s*(;|$)/i.test(type))
-    throw new HttpError(415, `send Content-Type: application/json (got ${type.slice(0, 100) || 'none'})`)
-  const text = (await readBody(c, limit)).toString('utf8')
-  try {
-    return JSON.parse(text)
-  } catch (error) {
-    throw new HttpError(400, `the body is not valid JSON: ${(error as Error).message}`)
   }
 }
 
@@ -166,9 +94,10 @@ const wellFormedPath: MiddlewareHandler = async (c, next) => {
  * The runtime's HTTP API and console as a Hono app. Who may call what:
  * - `/health`: anyone (a load balancer's probe); it shows counts, nothing else.
  * - the console's files: `Host` must be one of this server's names; no token (the page asks for it).
+ * - Segment's Tracking API (`/v1/batch`, `/v1/t`, …): any origin and any `Host` (CORS open), gated by a write key.
  * - the admin and API routes (`/v1/…`, `/metrics`): `Host` checked (421), state-changing requests same-origin only
  *   (403), and the bearer token when one is set (`/metrics` also takes the metrics token).
- * Every body is limited (chunked ones too), every JSON route takes only `application/json`, every other method on a
+ * Every body is limited (chunked ones too), every other JSON route takes only `application/json`, every other method on a
  * known path is a 405 with `Allow`, and every answer carries the security headers (CSP on the page).
  */
 export function createApp(runtime: OpenActionsRuntime, options: ServerOptions): Hono {
@@ -235,6 +164,9 @@ export function createApp(runtime: OpenActionsRuntime, options: ServerOptions): 
     c.body(await runtime.renderMetrics(), 200, { 'content-type': metrics.contentType })
   )
 
+  // Segment's Tracking API first: its own rules (any origin, the write key), so the admin rules below never see it.
+  registerTrackingRoutes(app, runtime)
+
   app.use('/v1/*', ...admin)
 
   app.get('/v1/catalog', (c) => c.json(describeCatalog(runtime.registry)))
@@ -263,6 +195,10 @@ export function createApp(runtime: OpenActionsRuntime, options: ServerOptions): 
   app.post('/v1/events', async (c) => {
     const events = validateEvents(await readJson(c, limit))
     return c.json({ results: await runtime.ingestEvents(events) }, 202)
+  })
+  app.get('/v1/tracking/rejected', (c) => {
+    const { limit: count } = rejectedQuerySchema.parse(c.req.query())
+    return c.json(runtime.rejectedMessages.list(count))
   })
   app.get('/v1/events/:id', async (c) => {
     const result = await runtime.result(c.req.param('id'))

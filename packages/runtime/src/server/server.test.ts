@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import * as events from '@open-actions/testing/events'
-import { startTestRuntime } from '../runtime-harness.test-helpers'
+import { call, startTestRuntime } from '../runtime-harness.test-helpers'
 import type { StartedRuntime } from '../start'
 import { createRuntimeServer } from './app'
 
@@ -10,42 +10,6 @@ import { createRuntimeServer } from './app'
  * Who may call what, over real HTTP (node:http, so tests can send any Host, Origin or chunked body a browser or an
  * attacker could). The runtime behind is the sample configuration in sandbox mode.
  */
-
-interface Answer {
-  readonly status: number
-  readonly headers: Record<string, string | string[] | undefined>
-  readonly body: string
-}
-
-function call(
-  base: string,
-  method: string,
-  path: string,
-  options: { headers?: Record<string, string>; body?: string; chunks?: readonly string[] } = {}
-): Promise<Answer> {
-  const url = new URL(path, base)
-  return new Promise((resolve, reject) => {
-    const sent = httpRequest(
-      { host: url.hostname, port: url.port, method, path, headers: { host: url.host, ...options.headers } },
-      (response) => {
-        const chunks: Buffer[] = []
-        response.on('data', (chunk: Buffer) => chunks.push(chunk))
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: Buffer.concat(chunks).toString('utf8')
-          })
-        )
-      }
-    )
-    sent.on('error', reject)
-    if (options.chunks) {
-      for (const chunk of options.chunks) sent.write(chunk)
-      sent.end()
-    } else sent.end(options.body)
-  })
-}
 
 const json = { 'content-type': 'application/json' }
 
