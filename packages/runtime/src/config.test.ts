@@ -2,19 +2,13 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import { TEST_CA_FILE } from '@open-actions/testing/https-sink'
-import { ConfigError, configSecrets, resolveConfig } from './config'
+import type { ConfigError } from './config'
+import { configSecrets, resolveConfig } from './config'
 import { sampleConfig } from './sample-config'
+import { configProblems } from './runtime-harness.test-helpers'
 import { registry } from './start'
 
-function problemsOf(raw: unknown): readonly string[] {
-  try {
-    resolveConfig(raw, registry, 'runtime.json')
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems
-    throw error
-  }
-  return []
-}
+const problemsOf = configProblems
 
 describe('configuration validation', () => {
   it('accepts the embedded sample: one instance of every destination and source', () => {

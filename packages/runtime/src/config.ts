@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs'
-import { Destination, type JSONObject } from '@segment/actions-core'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import type { JSONObject } from '@segment/actions-core'
 import { parseFql } from '@segment/destination-subscriptions'
 import { presetSubscriptions, secretSettingKeys, type Subscription } from '@open-actions/core'
 import { z } from 'zod'
-import type { Registry, RuntimeDestinationDefinition, RuntimeSourceDefinition } from './registry'
+import { actionsCoreFor, loadPackage, PackageLoadError } from './packages'
+import type { IntegrationEntry, Registry, RuntimeDestinationDefinition, RuntimeSourceDefinition } from './registry'
 
 const subscriptionSchema = z.strictObject({
   name: z.string().optional(),
@@ -16,25 +18,54 @@ const idSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, - and _ (at most 63)')
 
-const destinationInstanceSchema = z.strictObject({
-  id: idSchema,
-  integration: z.string().min(1),
-  /** Which definition of the package: `destination` (default) or another export, e.g. Insider's `audiences`. */
-  definition: z.string().min(1).default('destination'),
-  settings: z.record(z.string(), z.unknown()).default({}),
-  /** `"presets"` turns on the definition's presets; or a list of subscriptions. */
-  subscriptions: z.union([z.literal('presets'), z.array(subscriptionSchema).min(1)]).default('presets'),
-  enabled: z.boolean().default(true),
-  /** This instance's sends in flight at once, instead of `delivery.maxConcurrent` (e.g. for a vendor's rate limit). */
-  maxConcurrent: z.number().int().min(1).max(1024).optional(),
-  /**
-   * How the instance's actions send: `runtime` (default), the runtime's request client over this instance's own
-   * connection pool (connections reused); `actions-core`, actions-core's own client, one connection per request.
-   */
-  client: z.enum(['runtime', 'actions-core']).default('runtime'),
-  /** Live transport: let this instance reach private, loopback and link-local addresses (`network.allowPrivateNetworks`). */
-  allowPrivateNetworks: z.boolean().optional()
-})
+const destinationInstanceSchema = z
+  .strictObject({
+    id: idSchema,
+    /** A bundled integration (the generated manifest), by its slug. Or `package`. */
+    integration: z.string().min(1).optional(),
+    /** Which definition of the bundled integration: `destination` (default) or another, e.g. Insider's `audiences`. */
+    definition: z.string().min(1).optional(),
+    /**
+     * Instead of `integration`: an npm package (resolved from the configuration's folder, then the runtime's), or a path
+     * (relative to the configuration's folder, or absolute), holding an actions-core destination definition.
+     */
+    package: z.string().min(1).optional(),
+    /** With `package`: the export holding the definition, `default` (the default) or a named one. */
+    export: z.string().min(1).optional(),
+    settings: z.record(z.string(), z.unknown()).default({}),
+    /** `"presets"` turns on the definition's presets; or a list of subscriptions. */
+    subscriptions: z.union([z.literal('presets'), z.array(subscriptionSchema).min(1)]).default('presets'),
+    enabled: z.boolean().default(true),
+    /** This instance's sends in flight at once, instead of `delivery.maxConcurrent` (e.g. for a vendor's rate limit). */
+    maxConcurrent: z.number().int().min(1).max(1024).optional(),
+    /**
+     * How the instance's actions send: `runtime` (default), the runtime's request client over this instance's own
+     * connection pool (connections reused); `actions-core`, actions-core's own client, one connection per request.
+     */
+    client: z.enum(['runtime', 'actions-core']).default('runtime'),
+    /** Live transport: let this instance reach private, loopback and link-local addresses (`network.allowPrivateNetworks`). */
+    allowPrivateNetworks: z.boolean().optional()
+  })
+  .superRefine((instance, context) => {
+    if ((instance.integration === undefined) === (instance.package === undefined))
+      context.addIssue({
+        code: 'custom',
+        path: ['integration'],
+        message: 'name either a bundled "integration" or a "package", not both and not neither'
+      })
+    if (instance.package !== undefined && instance.definition !== undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['definition'],
+        message: 'with "package", name the export with "export"'
+      })
+    if (instance.integration !== undefined && instance.export !== undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['export'],
+        message: '"export" goes with "package"; a bundled integration takes "definition"'
+      })
+  })
 
 const sourceInstanceSchema = z.strictObject({
   /** Served at POST /v1/sources/<id>. */
@@ -189,7 +220,10 @@ export type RuntimeConfigInput = z.input<typeof configSchema>
 
 export interface ResolvedDestination {
   readonly id: string
+  /** The bundled integration's slug, or the package as configured (a path made absolute). */
   readonly integration: string
+  /** Where the definition comes from: the runtime's manifest, or a package loaded at start. */
+  readonly origin: 'bundled' | 'package'
   readonly definitionKey: string
   readonly definition: RuntimeDestinationDefinition
   readonly settings: JSONObject
@@ -217,6 +251,8 @@ export interface ResolvedConfig {
   readonly sources: readonly ResolvedSource[]
   /** The certificate authorities of `network.caFile` (PEM), read once. */
   readonly extraCa?: string
+  /** The packages instances loaded (`"package"`), as registry entries beside the bundled ones. */
+  readonly packages: readonly IntegrationEntry[]
 }
 
 /** Every problem of a configuration at once, each naming the file, the instance and the key. */
@@ -324,22 +360,49 @@ export function resolveConfig(
   const installed = [...registry.keys()].join(', ')
   const ids = new Set<string>()
 
+  // Packages are found from the configuration's folder (the file's, or the working directory for inline ones).
+  const baseDir = existsSync(file) ? dirname(resolve(file)) : process.cwd()
+  const packages = new Map<string, IntegrationEntry>()
   const destinations: ResolvedDestination[] = []
   config.destinations.forEach((instance, index) => {
     const where = `destinations[${index}] "${instance.id}"`
     if (ids.has(instance.id)) problems.push(`${where}: the id is used twice`)
     ids.add(instance.id)
     if (!instance.enabled) return
-    const entry = registry.get(instance.integration)
-    if (!entry)
-      return void problems.push(
-        `${where}: integration "${instance.integration}" is not installed (installed: ${installed})`
-      )
-    const definition = entry.destinations[instance.definition]
-    if (!definition) {
-      return void problems.push(
-        `${where}: ${instance.integration} has no destination "${instance.definition}" (it has: ${Object.keys(entry.destinations).join(', ') || 'none'})`
-      )
+    let integration: string
+    let definitionKey: string
+    let definition: RuntimeDestinationDefinition | undefined
+    if (instance.package !== undefined) {
+      definitionKey = instance.export ?? 'default'
+      try {
+        const loaded = loadPackage(instance.package, definitionKey, baseDir)
+        integration = loaded.entry.slug
+        definition = loaded.definition
+        if (registry.has(integration))
+          return void problems.push(`${where}: package "${instance.package}" has the name of a bundled integration`)
+        const known = packages.get(integration)
+        packages.set(
+          integration,
+          known ? { ...known, destinations: { ...known.destinations, ...loaded.entry.destinations } } : loaded.entry
+        )
+        // A path is kept absolute, so the configuration resolves the same from anywhere.
+        config.destinations[index] = { ...instance, package: integration }
+      } catch (error) {
+        if (!(error instanceof PackageLoadError)) throw error
+        return void problems.push(`${where}: package: ${error.message}`)
+      }
+    } else {
+      integration = instance.integration ?? ''
+      definitionKey = instance.definition ?? 'destination'
+      const entry = registry.get(integration)
+      if (!entry)
+        return void problems.push(`${where}: integration "${integration}" is not installed (installed: ${installed})`)
+      definition = entry.destinations[definitionKey]
+      if (!definition) {
+        return void problems.push(
+          `${where}: ${integration} has no destination "${definitionKey}" (it has: ${Object.keys(entry.destinations).join(', ') || 'none'})`
+        )
+      }
     }
     const fields = definition.authentication?.fields ?? {}
     for (const key of Object.keys(instance.settings)) {
@@ -349,9 +412,17 @@ export function resolveConfig(
         )
     }
     try {
+      const { Destination } = actionsCoreFor(definition)
       new Destination(definition).validateSettings(instance.settings as JSONObject)
     } catch (error) {
-      problems.push(`${where}: settings: ${(error as Error).message}`)
+      const message = (error as Error).message
+      // actions-core 3.170.0 names its settings schema after the destination; fast-uri 3.1.6+ refuses a name with a
+      // space in it as a URI, and every settings check then fails with this message.
+      const hint =
+        message.includes('URI scheme is malformed') && definition.name.includes(' ')
+          ? ` (the actions-core copy this definition runs with uses fast-uri 3.1.6 or later, which fails every destination whose name has a space: pin "fast-uri": "3.1.5" with npm "overrides" where the package is installed)`
+          : ''
+      problems.push(`${where}: settings: ${message}${hint}`)
     }
     const subscriptions =
       instance.subscriptions === 'presets'
@@ -370,8 +441,9 @@ export function resolveConfig(
     const secretKeys = secretSettingKeys(definition)
     destinations.push({
       id: instance.id,
-      integration: instance.integration,
-      definitionKey: instance.definition,
+      integration,
+      origin: instance.package === undefined ? 'bundled' : 'package',
+      definitionKey,
       definition,
       settings: instance.settings as JSONObject,
       subscriptions,
@@ -429,7 +501,13 @@ export function resolveConfig(
   }
 
   if (problems.length > 0) throw new ConfigError(file, problems)
-  return { config, destinations, sources, ...(extraCa === undefined ? {} : { extraCa }) }
+  return {
+    config,
+    destinations,
+    sources,
+    packages: [...packages.values()],
+    ...(extraCa === undefined ? {} : { extraCa })
+  }
 }
 
 export function loadConfigFile(file: string, registry: Registry): ResolvedConfig {

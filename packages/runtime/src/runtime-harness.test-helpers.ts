@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
 import type { RuntimeConfigInput } from './config'
-import { resolveConfig } from './config'
+import { ConfigError, resolveConfig } from './config'
 import { sampleConfig } from './sample-config'
 import { registry, startRuntime, type StartedRuntime } from './start'
 
@@ -19,6 +19,17 @@ export const SAMPLE_SECRETS = [
   'sandbox-one-creation-write-key',
   'sandbox-one-creation-token'
 ]
+
+/** The problems `resolveConfig` reports for a configuration (none: it resolves), as a file `runtime.json` would. */
+export function configProblems(raw: unknown): readonly string[] {
+  try {
+    resolveConfig(raw, registry, 'runtime.json')
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems
+    throw error
+  }
+  return []
+}
 
 /** A fresh state directory under the system's temporary directory. */
 export function temporaryStateDir(prefix = 'open-actions-test-'): string {

@@ -1,6 +1,7 @@
+import { createHash, randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { JSONObject, SegmentEvent, StatsContext } from '@segment/actions-core'
-import { createRedactor, type Redactor } from '@open-actions/core'
+import { createRedactor, errorDetails, type Redactor } from '@open-actions/core'
 import { configSecrets, type ResolvedConfig } from './config'
 import type { AttemptOutcome } from './delivery/retry-policy'
 import { type SettledAttempt, Workers } from './delivery/workers'
@@ -9,7 +10,7 @@ import { Ingest, type SourceAcceptance } from './ingest/ingest'
 import { RejectedMessages, type TrackingRequest, WriteKeys } from './ingest/tracking'
 import { actionsCoreLogger, createLogger, type Logger, type LogLevel } from './logger'
 import { RuntimeMetrics } from './metrics'
-import type { Registry } from './registry'
+import { createRegistry, type Registry } from './registry'
 import { createSimulators, type VendorSimulator } from './simulators'
 import { type SimulatorServer, startSimulatorServer } from './simulators/server'
 import { type StatBucket, Stats } from './stats'
@@ -17,7 +18,7 @@ import { importDeadLetterFile } from './store/import-dead-letter-file'
 import { type EventResult, targetKey } from './store/results'
 import { SqliteStore } from './store/sqlite-store'
 import type { DeadLetterPage, DeadLetterQuery, DeadLetterSelection, ReplayReport, Retention } from './store/store'
-import type { Claim } from './store/store'
+import type { Claim, DeletionOutcome, DeletionRecord } from './store/store'
 import { buildLanes, type Lane, type LaneTransportSpec, type Target } from './targets'
 import {
   type ConnectionReport,
@@ -29,7 +30,7 @@ import {
 } from './tester'
 import { FaultBook } from './transport/faults'
 import { InstanceTransport } from './transport/http-transport'
-import { DeliveryRecorder } from './transport/recorder'
+import { DeliveryRecorder, requestContext } from './transport/recorder'
 
 export interface RuntimeOptions {
   readonly resolved: ResolvedConfig
@@ -108,6 +109,7 @@ export class OpenActionsRuntime {
   /** The Tracking API's write keys (`writeKeys`), and the messages it rejected lately. */
   readonly writeKeys: WriteKeys
   readonly rejectedMessages = new RejectedMessages()
+  private readonly registryWithPackages: Registry
   /**
    * The vendor simulators on 127.0.0.1: what sandbox-mode instances and the event tester (in either mode) reach,
    * through their own transports.
@@ -136,6 +138,7 @@ export class OpenActionsRuntime {
     this.faults = faults
     this.redactor = createRedactor(configSecrets(resolved))
     this.writeKeys = new WriteKeys(resolved.config.writeKeys)
+    this.registryWithPackages = createRegistry([...options.registry.values(), ...resolved.packages])
     this.logger = createLogger({
       level: options.logLevel ?? 'info',
       redactor: this.redactor,
@@ -275,8 +278,9 @@ export class OpenActionsRuntime {
     return this.options.resolved
   }
 
+  /** The bundled integrations and the packages the configuration loaded. */
   get registry(): Registry {
-    return this.options.registry
+    return this.registryWithPackages
   }
 
   get retention(): Retention {
@@ -314,6 +318,71 @@ export class OpenActionsRuntime {
       this.logger.warn('tracking API message rejected', { path, reason: rejection.reason, error: entry.error })
     }
     return { accepted: request.messages.length, rejected: request.rejected.length }
+  }
+
+  /**
+   * A user's deletion request. First the runtime's own store forgets them (their events, results and dead letters, and
+   * deliveries not made yet, which are then never made: nothing re-creates the user at a vendor afterwards), with the
+   * requests and rejections this process still shows; then each destination instance whose definition has `onDelete`
+   * is asked to delete them (once per anonymous id, or once with the user id alone). The outcome per instance is kept in
+   * the store under the returned id; the user id only as its SHA-256.
+   */
+  async deleteUser(request: {
+    readonly userId?: string
+    readonly anonymousIds?: readonly string[]
+  }): Promise<DeletionRecord> {
+    const anonymousIds = [...new Set(request.anonymousIds ?? [])]
+    const userId = request.userId
+    const { eventIds, ...purged } = await this.store.purgeUser({
+      ...(userId === undefined ? {} : { userId }),
+      anonymousIds
+    })
+    const ids = [...(userId === undefined ? [] : [userId]), ...anonymousIds]
+    this.recorder.forget(eventIds, ids)
+    this.rejectedMessages.forget(ids)
+    const identities =
+      anonymousIds.length === 0 ? [{ userId }] : anonymousIds.map((anonymousId) => ({ userId, anonymousId }))
+    const instances: DeletionOutcome[] = []
+    for (const instance of this.config.destinations) {
+      const destination = this.lanes.get(instance.id)?.destination
+      if (!destination?.onDelete || !instance.definition.onDelete) {
+        instances.push({ instance: instance.id, status: 'not_supported' })
+        continue
+      }
+      const onDelete = destination.onDelete.bind(destination)
+      try {
+        for (const identity of identities)
+          await requestContext.run({ action: 'onDelete', eventIds: [] }, () =>
+            onDelete({ type: 'delete', ...identity } as unknown as SegmentEvent, instance.settings)
+          )
+        instances.push({ instance: instance.id, status: 'deleted' })
+      } catch (error) {
+        const details = errorDetails(error)
+        instances.push({
+          instance: instance.id,
+          status: 'failed',
+          error: {
+            message: this.redactor.text(details.message),
+            ...(details.status === undefined ? {} : { status: details.status })
+          }
+        })
+      }
+    }
+    const record: DeletionRecord = {
+      id: randomUUID(),
+      at: new Date().toISOString(),
+      ...(userId === undefined ? {} : { userIdSha256: createHash('sha256').update(userId).digest('hex') }),
+      anonymousIds: anonymousIds.length,
+      instances,
+      purged
+    }
+    await this.store.recordDeletion(record)
+    this.logger.info('user deletion', {
+      id: record.id,
+      purged,
+      instances: Object.fromEntries(instances.map((outcome) => [outcome.instance, outcome.status]))
+    })
+    return record
   }
 
   /** An inbound webhook: validated, mapped to Segment messages and committed for delivery into Segment. */

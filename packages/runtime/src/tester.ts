@@ -11,9 +11,8 @@ import {
 } from '@open-actions/core'
 import { z } from 'zod'
 import type { Registry, RuntimeDestinationDefinition } from './registry'
-import { destinationWithTransport } from './transport/attach-transport'
+import { definitionRequestClient, destinationWithTransport } from './transport/attach-transport'
 import type { InstanceTransport } from './transport/http-transport'
-import { createRuntimeRequestClient } from './transport/request-client'
 import { type DeliveryRecord, requestContext } from './transport/recorder'
 
 export const testRequestSchema = z.strictObject({
@@ -134,11 +133,12 @@ export async function testConnection(
   const secrets = redactor.secrets
   const outcome = await requestContext.run({ action: 'testAuthentication', capture, secrets }, () =>
     coreTestAuthentication(definition, settings, {
-      requestClient: (options) =>
-        createRuntimeRequestClient(
-          transport.exchange({ action: 'testAuthentication', eventIds: [], capture, secrets }),
-          options
-        )
+      requestClient: definitionRequestClient(definition, transport, {
+        action: 'testAuthentication',
+        eventIds: [],
+        capture,
+        secrets
+      })
     })
   )
   if (outcome.ok) return { ok: true, requests: capture }

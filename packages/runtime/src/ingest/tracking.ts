@@ -180,6 +180,13 @@ export class RejectedMessages {
     if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity)
   }
 
+  /** Drops every rejection that mentions one of `values` as a JSON string (a deleted user's ids). */
+  forget(values: readonly string[]): void {
+    const needles = values.map((value) => JSON.stringify(value))
+    const kept = this.entries.filter((entry) => !needles.some((needle) => JSON.stringify(entry).includes(needle)))
+    this.entries.splice(0, this.entries.length, ...kept)
+  }
+
   /** Newest first. */
   list(limit: number): { readonly total: number; readonly rejected: RejectedMessage[] } {
     return { total: this.count, rejected: this.entries.slice(-limit).reverse() }

@@ -66,6 +66,15 @@ const deliveriesQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100)
 })
 
+const deletionSchema = z
+  .strictObject({
+    userId: z.string().min(1).max(200).optional(),
+    anonymousIds: z.array(z.string().min(1).max(200)).max(100).optional()
+  })
+  .refine((body) => body.userId !== undefined || (body.anonymousIds?.length ?? 0) > 0, {
+    message: 'name the user: userId, anonymousIds, or both'
+  })
+
 const rejectedQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100)
 })
@@ -176,6 +185,8 @@ export function createApp(runtime: OpenActionsRuntime, options: ServerOptions): 
       destinations: runtime.config.destinations.map((instance) => ({
         id: instance.id,
         integration: instance.integration,
+        // `bundled` (the runtime's manifest) or `package` (loaded at start from npm or a path).
+        origin: instance.origin,
         definition: instance.definitionKey,
         name: instance.definition.name,
         settings: redactor.value(instance.settings),
@@ -195,6 +206,15 @@ export function createApp(runtime: OpenActionsRuntime, options: ServerOptions): 
   app.post('/v1/events', async (c) => {
     const events = validateEvents(await readJson(c, limit))
     return c.json({ results: await runtime.ingestEvents(events) }, 202)
+  })
+  app.post('/v1/deletions', async (c) => {
+    const body = deletionSchema.parse(await readJson(c, limit))
+    return c.json(await runtime.deleteUser(body), 200)
+  })
+  app.get('/v1/deletions/:id', async (c) => {
+    const record = await runtime.store.deletion(c.req.param('id'))
+    if (!record) throw new HttpError(404, 'no deletion request with this id')
+    return c.json(record)
   })
   app.get('/v1/tracking/rejected', (c) => {
     const { limit: count } = rejectedQuerySchema.parse(c.req.query())

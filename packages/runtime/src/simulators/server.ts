@@ -125,7 +125,7 @@ export async function startSimulatorServer(
                 rawBody: observed.rawBody,
                 body: parse(observed.rawBody)
               })
-            : { status: 502, body: { error: `the sandbox has no simulator for ${url.hostname}` } }
+            : { status: 502, body: { error: `the sandbox has no simulator for ${url.hostname}` } } // none: a caller's own list
         }
         if (simulated.status >= 200 && simulated.status < 300) {
           accepted.push({ host: url.hostname, path: url.pathname, body: observed.rawBody })

@@ -71,6 +71,14 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (delivery_id, key)
   ) WITHOUT ROWID;
   CREATE INDEX delivery_state_expiry ON delivery_state (expires_at);
+  `,
+  // 3: outcomes of user deletion requests (no user id in them).
+  `
+  CREATE TABLE deletions (
+    id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    record TEXT NOT NULL
+  );
   `
 ]
 

@@ -69,11 +69,11 @@ describe('the SQLite store on disk', () => {
     const directory = stateDir()
     await new SqliteStore({ stateDir: directory }).close()
     const db = new Database(join(directory, 'state.db'))
-    expect(db.pragma('user_version', { simple: true })).toBe(2)
+    expect(db.pragma('user_version', { simple: true })).toBe(3)
     db.pragma('user_version = 99')
     db.close()
     expect(() => new SqliteStore({ stateDir: directory })).toThrow(
-      /written by a newer open-actions \(schema 99; this release knows up to 2\)/
+      /written by a newer open-actions \(schema 99; this release knows up to 3\)/
     )
   })
 

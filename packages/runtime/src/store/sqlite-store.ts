@@ -13,16 +13,19 @@ import {
   type DeadLetterPage,
   type DeadLetterQuery,
   type DeadLetterSelection,
+  type DeletionRecord,
   type DeliveryStore,
   type NewEvent,
   type PruneReport,
+  type PurgeReport,
   type ReplayOptions,
   type ReplayReport,
   type Retention,
   type Settlement,
   type StoreCounts,
   type StoreHealth,
-  StoreUnavailableError
+  StoreUnavailableError,
+  type UserIdentity
 } from './store'
 
 export interface SqliteStoreOptions {
@@ -77,6 +80,8 @@ interface PendingAccept {
 }
 
 const CHUNK = 5000
+/** Events purged per statement of a deletion request. */
+const PURGE_CHUNK = 500
 const SETTLE_RETRY_MS = [100, 250, 500, 1000, 2000, 5000]
 
 function describeError(error: unknown): string {
@@ -346,7 +351,9 @@ export class SqliteStore implements DeliveryStore {
   private settleOne(settlement: Settlement, now: number): boolean {
     const { statements } = this
     const id = Number(settlement.id)
-    for (const write of settlement.state ?? []) statements.setState.run(id, write.key, write.value, write.expiresAt)
+    // A delivery purged by a deletion request while in flight leaves no state behind.
+    if (settlement.state?.length && statements.deliveryById.get(id))
+      for (const write of settlement.state) statements.setState.run(id, write.key, write.value, write.expiresAt)
     if (settlement.outcome === 'delivered') {
       const detail = settlement.detail === undefined ? null : JSON.stringify(settlement.detail)
       return statements.markDelivered.run(settlement.status ?? null, detail, now, id).changes > 0
@@ -540,6 +547,54 @@ export class SqliteStore implements DeliveryStore {
 
   setMeta(key: string, value: string): void {
     this.write(() => this.statements.metaSet.run(key, value))
+  }
+
+  async purgeUser(identity: UserIdentity): Promise<PurgeReport & { readonly eventIds: readonly string[] }> {
+    if (this.closed) throw new StoreUnavailableError('the store is closed')
+    const { statements } = this
+    const report = { events: 0, deliveries: 0, deadLetters: 0 }
+    const eventIds: string[] = []
+    let unsettled = 0
+    const deadGone = new Map<string, number>()
+    this.db.transaction(() => {
+      const rows = statements.eventsOfUser.all({
+        userId: identity.userId ?? null,
+        anonymousIds: JSON.stringify(identity.anonymousIds)
+      }) as { seq: number; event_id: string }[]
+      const seqs = rows.map((row) => row.seq)
+      for (const row of rows) eventIds.push(row.event_id)
+      for (let start = 0; start < seqs.length; start += PURGE_CHUNK) {
+        const chunk = JSON.stringify(seqs.slice(start, start + PURGE_CHUNK))
+        for (const row of statements.deliveriesOfEvents.all(chunk) as {
+          id: number
+          state: number
+          instance: string
+          dead: number
+        }[]) {
+          report.deliveries += 1
+          if (row.state < State.delivered) unsettled += 1
+          if (row.dead) deadGone.set(row.instance, (deadGone.get(row.instance) ?? 0) + 1)
+        }
+        report.deadLetters += statements.purgeDeadLetters.run(chunk).changes
+        statements.purgeState.run(chunk)
+        statements.purgeDeliveries.run(chunk)
+        report.events += statements.purgeEvents.run(chunk).changes
+      }
+    })()
+    this.unsettled -= unsettled
+    for (const [instance, gone] of deadGone)
+      this.deadByInstance.set(instance, Math.max(0, (this.deadByInstance.get(instance) ?? 0) - gone))
+    return { ...report, eventIds }
+  }
+
+  async recordDeletion(record: DeletionRecord): Promise<void> {
+    if (this.closed) throw new StoreUnavailableError('the store is closed')
+    this.statements.insertDeletion.run(record.id, Date.parse(record.at), JSON.stringify(record))
+  }
+
+  async deletion(id: string): Promise<DeletionRecord | undefined> {
+    const row = this.statements.deletionById.get(id) as { record: string } | undefined
+    return row ? (JSON.parse(row.record) as DeletionRecord) : undefined
   }
 
   async counts(): Promise<StoreCounts> {
@@ -736,6 +791,20 @@ function prepareStatements(db: Database.Database) {
   const prepare = (sql: string): Statement => db.prepare(sql)
   return {
     countUnsettled: prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE state < ${State.delivered}`),
+    // A user's events: by user id, or by any of their anonymous ids (numbers compared as text, as SDKs may send them).
+    eventsOfUser: prepare(`SELECT seq, event_id FROM events
+      WHERE (@userId IS NOT NULL AND CAST(json_extract(body, '$.userId') AS TEXT) = @userId)
+         OR CAST(json_extract(body, '$.anonymousId') AS TEXT) IN (SELECT value FROM json_each(@anonymousIds))`),
+    deliveriesOfEvents: prepare(`SELECT d.id, d.state, d.instance, (dl.id IS NOT NULL) AS dead FROM deliveries d
+      LEFT JOIN dead_letters dl ON dl.delivery_id = d.id WHERE d.event_seq IN (SELECT value FROM json_each(?))`),
+    purgeDeadLetters: prepare(`DELETE FROM dead_letters WHERE delivery_id IN
+      (SELECT id FROM deliveries WHERE event_seq IN (SELECT value FROM json_each(?)))`),
+    purgeState: prepare(`DELETE FROM delivery_state WHERE delivery_id IN
+      (SELECT id FROM deliveries WHERE event_seq IN (SELECT value FROM json_each(?)))`),
+    purgeDeliveries: prepare('DELETE FROM deliveries WHERE event_seq IN (SELECT value FROM json_each(?))'),
+    purgeEvents: prepare('DELETE FROM events WHERE seq IN (SELECT value FROM json_each(?))'),
+    insertDeletion: prepare('INSERT INTO deletions (id, at, record) VALUES (?, ?, ?)'),
+    deletionById: prepare('SELECT record FROM deletions WHERE id = ?'),
     deadByInstance: prepare(
       `SELECT d.instance, COUNT(*) AS n FROM dead_letters dl JOIN deliveries d ON d.id = dl.delivery_id GROUP BY d.instance`
     ),

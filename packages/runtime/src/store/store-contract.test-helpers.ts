@@ -381,6 +381,80 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
       expect(again?.duplicate).toBe(false)
     })
 
+    it('purges a user (by user id or anonymous id): events, deliveries, results, dead letters; nothing of it is delivered after', async () => {
+      await open()
+      const of = (id: string, who: Record<string, unknown>): NewEvent => ({
+        eventId: id,
+        event: { type: 'track', event: 'Purge', messageId: id, ...who } as SegmentEvent,
+        receivedAt: T0,
+        targets: [insider, moengage]
+      })
+      await store.accept(
+        [
+          of('p-user', { userId: 'gone-1' }),
+          of('p-anon', { anonymousId: 'anon-gone' }),
+          of('p-number', { userId: 42 }),
+          of('p-other', { userId: 'stays-1', anonymousId: 'anon-stays' })
+        ],
+        { now: T0, dedupeWindowMs: WINDOW }
+      )
+      // One delivery of the user's dead-lettered, one in flight (claimed, not settled yet).
+      const insiderClaims = await store.claim('insider', 1, T0)
+      expect(insiderClaims.map((claim) => claim.eventId)).toStrictEqual(['p-user'])
+      const [dead] = await store.claim('moengage', 1, T0)
+      store.settle([{ id: dead?.id ?? '', outcome: 'dead', status: 400, reason: 'bad' }], T0 + 1)
+      await store.flushSettlements()
+      expect(store.backlog).toBe(7)
+
+      const report = await store.purgeUser({ userId: 'gone-1', anonymousIds: ['anon-gone'] })
+      expect({ ...report, eventIds: [...report.eventIds].sort() }).toStrictEqual({
+        events: 2,
+        deliveries: 4,
+        deadLetters: 1,
+        eventIds: ['p-anon', 'p-user']
+      })
+      expect(await store.purgeUser({ userId: '42', anonymousIds: [] })).toStrictEqual({
+        events: 1,
+        deliveries: 2,
+        deadLetters: 0,
+        eventIds: ['p-number']
+      })
+      expect(store.backlog).toBe(2)
+      for (const id of ['p-user', 'p-anon', 'p-number']) expect(await store.eventResult(id)).toBeUndefined()
+      expect((await store.deadLetters({ limit: 10 })).deadLetters).toStrictEqual([])
+      expect((await store.counts()).deadLettersByInstance).toStrictEqual({})
+      // The in-flight attempt settles into nothing; only the other user's deliveries are handed out.
+      store.settle(
+        [{ id: insiderClaims[0]?.id ?? '', outcome: 'delivered', status: 200, detail: null, state: [] }],
+        T0 + 2
+      )
+      await store.flushSettlements()
+      expect(store.backlog).toBe(2)
+      expect((await store.claim('insider', 10, T0 + 3)).map((claim) => claim.eventId)).toStrictEqual(['p-other'])
+      // Re-sending a purged message within the window is not delivered again.
+      const again = await store.accept([of('p-user', { userId: 'gone-1' })], { now: T0 + 4, dedupeWindowMs: WINDOW })
+      expect(again[0]?.duplicate).toBe(true)
+      store = await harness.reopen()
+      expect(await store.eventResult('p-anon')).toBeUndefined()
+      expect(store.backlog).toBe(2)
+    })
+
+    it('keeps deletion records across a restart', async () => {
+      await open()
+      const record = {
+        id: 'del-1',
+        at: new Date(T0).toISOString(),
+        userIdSha256: 'a'.repeat(64),
+        anonymousIds: 1,
+        instances: [{ instance: 'tray', status: 'deleted' as const }],
+        purged: { events: 1, deliveries: 2, deadLetters: 0 }
+      }
+      await store.recordDeletion(record)
+      store = await harness.reopen()
+      expect(await store.deletion('del-1')).toStrictEqual(record)
+      expect(await store.deletion('del-2')).toBeUndefined()
+    })
+
     it('with the workers: Retry-After is never undercut, the budget ends retries, batches get one result per event', async () => {
       await open()
       const attempts: { eventId: string; at: number }[] = []

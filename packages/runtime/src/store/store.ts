@@ -60,6 +60,18 @@ export interface DeliveryStore {
   /** Dead letters per instance, and when the oldest pending delivery was accepted. */
   counts(): Promise<StoreCounts>
 
+  /**
+   * A user's deletion request: every event whose `userId` or `anonymousId` is one of theirs goes, with its deliveries
+   * (those not made yet are never made), results, per-delivery state and dead letters, in one commit. Message ids stay
+   * in the dedupe window (they hold nothing of the user), so a client re-sending a deleted message is not delivered.
+   */
+  purgeUser(identity: UserIdentity): Promise<PurgeReport & { readonly eventIds: readonly string[] }>
+
+  /** Keeps the outcome of a deletion request (no user id in it), to be read back by its id. */
+  recordDeletion(record: DeletionRecord): Promise<void>
+
+  deletion(id: string): Promise<DeletionRecord | undefined>
+
   /** Deletes what retention allows: delivered results, dedupe keys and dead letters past their age or count. */
   prune(retention: Retention, now: number): Promise<PruneReport>
 
@@ -207,4 +219,34 @@ export class StoreUnavailableError extends Error {
     super(message, options)
     this.name = 'StoreUnavailableError'
   }
+}
+
+/** Whose data a deletion request is for: a user id, anonymous ids, or both. */
+export interface UserIdentity {
+  readonly userId?: string
+  readonly anonymousIds: readonly string[]
+}
+
+export interface PurgeReport {
+  readonly events: number
+  readonly deliveries: number
+  readonly deadLetters: number
+}
+
+/** What a deletion request did, per destination instance and in the runtime's own store. */
+export interface DeletionRecord {
+  readonly id: string
+  readonly at: string
+  /** SHA-256 of the user id (the id itself is not kept), to match a request to a later audit. */
+  readonly userIdSha256?: string
+  readonly anonymousIds: number
+  readonly instances: readonly DeletionOutcome[]
+  readonly purged: PurgeReport
+}
+
+export interface DeletionOutcome {
+  readonly instance: string
+  /** `deleted`: the destination's `onDelete` succeeded; `not_supported`: it has none; `failed`: it threw. */
+  readonly status: 'deleted' | 'not_supported' | 'failed'
+  readonly error?: { readonly message: string; readonly status?: number }
 }

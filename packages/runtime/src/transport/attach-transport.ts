@@ -1,10 +1,5 @@
-import {
-  createRequestClient,
-  Destination,
-  type JSONObject,
-  type RequestClient,
-  type RequestOptions
-} from '@segment/actions-core'
+import type { Destination, JSONObject, RequestClient, RequestOptions } from '@segment/actions-core'
+import { actionsCoreFor } from '../packages'
 import type { RuntimeDestinationDefinition } from '../registry'
 import type { ExchangeContext, InstanceTransport } from './http-transport'
 import { requestContext } from './recorder'
@@ -39,6 +34,10 @@ function contextNow(action: string | undefined): ExchangeContext {
  * definition's actions-core has no such factory), requests keep actions-core's node-fetch client and each gets its own
  * agent from the transport (routed and recorded the same way, no connection reuse). Calls that always take actions-core's
  * client (testAuthentication, onDelete, audience calls) get that agent too.
+ *
+ * A definition loaded from a package with its own copy of actions-core runs with that copy's `Destination` and request
+ * client (the runtime's client builds the runtime copy's `Request`/`Response`, which that copy would not recognise), so
+ * it always sends with `actions-core`.
  */
 export function destinationWithTransport(
   definition: RuntimeDestinationDefinition,
@@ -51,6 +50,7 @@ export function destinationWithTransport(
     (parsed: { href: string }) => transport.agentFor(new URL(parsed.href), contextNow(undefined)),
     { destroy: () => undefined }
   ) as unknown as NonNullable<RequestOptions['agent']>
+  const { Destination, createRequestClient, own: ownCopy } = actionsCoreFor(definition)
   const extendRequest = definition.extendRequest
   const routed: RuntimeDestinationDefinition = {
     ...definition,
@@ -74,20 +74,41 @@ export function destinationWithTransport(
     ([, action]) => typeof action.createRequestClient === 'function' && typeof action.afterResponse === 'function'
   )
   if (!replaceable) return { destination, client: 'actions-core' }
+  const client: ClientKind = ownCopy ? preferred : 'actions-core'
   for (const [slug, action] of actions) {
     const afterResponse = (action.afterResponse as (...args: unknown[]) => unknown).bind(action)
     action.createRequestClient = (data) => {
       // The definition's own extendRequest (not the routed one), and the options actions-core's Action adds.
       const options = extendRequest?.(data as never) ?? {}
       const own = { afterResponse: [afterResponse], statsContext: data.statsContext, signal: data.signal }
-      if (preferred === 'runtime')
+      if (client === 'runtime')
         return createRuntimeRequestClient((request) => transport.exchange(contextNow(slug))(request), options, own)
-      const client = createRequestClient(options, own as RequestOptions)
+      const built = createRequestClient(options, own as RequestOptions)
       // The agent goes in each call's own options, where a call's agent would be: nothing is merged twice.
-      return (url, callOptions) => client(url, { ...callOptions, agent })
+      return (url, callOptions) => built(url, { ...callOptions, agent })
     }
   }
-  return { destination, client: preferred }
+  return { destination, client }
+}
+
+/**
+ * A request client for calls outside an action (a definition's `testAuthentication`), through `transport`: the
+ * runtime's client, or the definition's own actions-core client with a routed agent when it brings its own copy.
+ */
+export function definitionRequestClient(
+  definition: RuntimeDestinationDefinition,
+  transport: InstanceTransport,
+  context: ExchangeContext
+): (options: RequestOptions) => RequestClient {
+  const kit = actionsCoreFor(definition)
+  if (kit.own) return (options) => createRuntimeRequestClient(transport.exchange(context), options)
+  const agent = Object.assign((parsed: { href: string }) => transport.agentFor(new URL(parsed.href), context), {
+    destroy: () => undefined
+  }) as unknown as NonNullable<RequestOptions['agent']>
+  return (options) => {
+    const built = kit.createRequestClient(options)
+    return (url, callOptions) => built(url, { ...callOptions, agent })
+  }
 }
 
 /** The runtime's client for code that takes a `RequestClient` (the Segment client of a source). */

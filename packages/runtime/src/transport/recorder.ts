@@ -59,4 +59,21 @@ export class DeliveryRecorder {
   get total(): number {
     return this.nextId - 1
   }
+
+  /**
+   * Drops every record of one of `eventIds`, or that mentions one of `values` as a JSON string (a deleted user's events
+   * and ids); returns how many.
+   */
+  forget(eventIds: readonly string[], values: readonly string[]): number {
+    const events = new Set(eventIds)
+    const needles = values.map((value) => JSON.stringify(value))
+    const before = this.records.length
+    const kept = this.records.filter((record) => {
+      if (record.eventIds.some((id) => events.has(id))) return false
+      const text = JSON.stringify(record)
+      return !needles.some((needle) => text.includes(needle))
+    })
+    this.records.splice(0, this.records.length, ...kept)
+    return before - kept.length
+  }
 }

@@ -103,15 +103,16 @@ function cases(): Case[] {
   const list: Case[] = []
   for (const instance of sampleConfig.destinations ?? []) {
     const definitionKey = instance.definition ?? 'destination'
-    const definition = registry.get(instance.integration)?.destinations[definitionKey]
-    if (!definition) throw new Error(`the sample configuration names ${instance.integration}/${definitionKey}`)
+    const integration = instance.integration ?? ''
+    const definition = registry.get(integration)?.destinations[definitionKey]
+    if (!definition) throw new Error(`the sample configuration names ${integration}/${definitionKey}`)
     for (const subscription of presetSubscriptions(definition)) {
       const fql = parseFql(subscription.subscribe)
       const matching = CANDIDATES.filter((event) => validate(fql, event))
-      const name = `${instance.integration}/${definitionKey} ${subscription.partnerAction}`
+      const name = `${integration}/${definitionKey} ${subscription.partnerAction}`
       list.push({
         name,
-        integration: instance.integration,
+        integration,
         definition: definitionKey,
         settings: (instance.settings ?? {}) as JSONObject,
         subscription,
@@ -121,7 +122,7 @@ function cases(): Case[] {
       if (definition.actions[subscription.partnerAction]?.performBatch)
         list.push({
           name: `${name} (batch)`,
-          integration: instance.integration,
+          integration,
           definition: definitionKey,
           settings: (instance.settings ?? {}) as JSONObject,
           subscription: { ...subscription, mapping: { ...subscription.mapping, enable_batching: true } },
@@ -143,7 +144,7 @@ describe('the runtime request client sends what actions-core sends', () => {
     const expected = new Set<string>()
     for (const instance of sampleConfig.destinations ?? []) {
       const key = instance.definition ?? 'destination'
-      const definition = registry.get(instance.integration)?.destinations[key]
+      const definition = registry.get(instance.integration ?? '')?.destinations[key]
       for (const subscription of definition ? presetSubscriptions(definition) : [])
         expected.add(`${instance.integration}/${key}/${subscription.partnerAction}`)
     }

@@ -137,7 +137,11 @@ function destinations() {
 }
 
 function selectedDestination() {
-  const [slug, key] = document.getElementById('tester-destination').value.split('/')
+  // The key follows the last slash: a package's slug may hold slashes of its own (`@scope/name/dist/…`).
+  const value = document.getElementById('tester-destination').value
+  const cut = value.lastIndexOf('/')
+  const slug = value.slice(0, cut)
+  const key = value.slice(cut + 1)
   return destinations().find((entry) => entry.integration.slug === slug && entry.destination.key === key)
 }
 
