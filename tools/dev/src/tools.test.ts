@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from '@jest/globals'
+import { checkArchitecture, declares, firstParagraph, MAX_LINES } from './architecture'
 import { pendingBumps } from './changesets'
 import { checkContract, checkDestination } from './check-definitions'
 import { breakingChanges, contractOf } from './contract'
@@ -194,5 +195,50 @@ describe('the scaffold', () => {
     } finally {
       rmSync(into, { recursive: true, force: true })
     }
+  })
+})
+
+describe('the architecture map check', () => {
+  it('finds every file and symbol ARCHITECTURE.md names in this repository, and every package README points at it', () => {
+    expect(checkArchitecture()).toStrictEqual([])
+  })
+
+  it('fails on a file that is gone, a symbol its file no longer declares, a long map and a README that does not point', () => {
+    const root = mkdtempSync(join(tmpdir(), 'architecture-'))
+    try {
+      mkdirSync(join(root, 'packages', 'thing', 'src'), { recursive: true })
+      writeFileSync(join(root, 'packages', 'thing', 'package.json'), '{"name": "thing"}')
+      writeFileSync(join(root, 'packages', 'thing', 'README.md'), '# thing\n\nDoes things.\n')
+      writeFileSync(
+        join(root, 'packages', 'thing', 'src', 'a.ts'),
+        'export function kept() {}\nexport class Kept {\n  async method(): Promise<void> {}\n}\n'
+      )
+      const map = [
+        '# Architecture',
+        '`kept` in `packages/thing/src/a.ts`, `method` in `packages/thing/src/a.ts`, `Kept` in `packages/thing/src/a.ts`.',
+        '`renamed` in `packages/thing/src/a.ts`; `packages/thing/src/gone.ts`; `packages/<vendor>/src/` is a pattern.',
+        ...Array.from({ length: MAX_LINES }, () => '')
+      ].join('\n')
+      writeFileSync(join(root, 'ARCHITECTURE.md'), map)
+      expect(checkArchitecture(root)).toStrictEqual([
+        `ARCHITECTURE.md has ${MAX_LINES + 3} lines; keep it under ${MAX_LINES}`,
+        'ARCHITECTURE.md names packages/thing/src/gone.ts, which does not exist',
+        'ARCHITECTURE.md names renamed in packages/thing/src/a.ts, which does not declare it',
+        'packages/thing/README.md: its first paragraph should say where the package sits in ARCHITECTURE.md'
+      ])
+      writeFileSync(join(root, 'packages', 'thing', 'README.md'), '# thing\n\nDoes things (see ARCHITECTURE.md).\n')
+      writeFileSync(join(root, 'ARCHITECTURE.md'), '# Architecture\n\n`kept` in `packages/thing/src/a.ts`\n')
+      expect(checkArchitecture(root)).toStrictEqual([])
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it('reads declarations, not mentions', () => {
+    expect(declares('export const answer = 42', 'answer')).toBe(true)
+    expect(declares('interface Shape { x: number }', 'Shape')).toBe(true)
+    expect(declares('export { a, helper as other }', 'helper')).toBe(true)
+    expect(declares('// answer is not declared here\ncall(answer)', 'answer')).toBe(false)
+    expect(firstParagraph('# Title\n\nFirst line\nsecond line.\n\nMore.')).toBe('First line\nsecond line.')
   })
 })
