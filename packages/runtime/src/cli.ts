@@ -171,7 +171,8 @@ async function oneOffRuntime(
   const base = loadConfig(configFile, overrides)
   const stateDir = mkdtempSync(join(tmpdir(), 'open-actions-'))
   const { deadLetterFile: _ignored, ...config } = base.config
-  const resolved = resolveConfig({ ...config, stateDir }, registry)
+  // The configuration's own file, so packages it names resolve from its folder as they did at start.
+  const resolved = resolveConfig({ ...config, stateDir }, registry, configFile ?? '(embedded sample configuration)')
   const runtime = await OpenActionsRuntime.open({
     resolved,
     registry,

@@ -1,4 +1,6 @@
-import { writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import type { JSONObject } from '@segment/actions-core'
@@ -6,6 +8,7 @@ import * as events from '@open-actions/testing/events'
 import { type HttpsSink, startHttpsSink, TEST_CA_FILE } from '@open-actions/testing/https-sink'
 import { type RuntimeConfigInput, resolveConfig } from './config'
 import { npmInstall, npmPack } from './npm-install.test-helpers'
+import { launchChromium } from './browser.test-helpers'
 import { actionsCoreFor, OWN_ACTIONS_CORE } from './packages'
 import { call, configProblems, getJson, postJson, startTestRuntime } from './runtime-harness.test-helpers'
 import { registry, type StartedRuntime } from './start'
@@ -237,6 +240,43 @@ describe('a destination loaded from a package with its own actions-core', () => 
   })
 })
 
+describe('a package instance in the console (Chromium)', () => {
+  it('is in the tester, runs against the sandbox, and is listed with the instances', async () => {
+    running = await startTestRuntime({
+      writeKeys: {},
+      sources: [],
+      destinations: [
+        foreignInstance({ settings: { endpoint: 'https://api.foreign.example', api_key: 'foreign-api-key-123' } })
+      ]
+    })
+    const browser = await launchChromium()
+    try {
+      const page = await browser.newPage()
+      await page.goto(`${running.url}/`)
+      const option = `#tester-destination option[value="${packageDir}/default"]`
+      await page.waitForSelector(option, { state: 'attached' })
+      expect(await page.locator(option).textContent()).toBe('Foreign Fixture')
+      await page.selectOption('#tester-destination', `${packageDir}/default`)
+      await page.fill('#setting-endpoint', 'https://api.foreign.example')
+      await page.fill('#setting-api_key', 'typed-in-secret-777')
+      await page.fill(
+        '#tester-event',
+        JSON.stringify(events.trackEvent('Console Check', {}, { messageId: 'console-1' }))
+      )
+      await page.click('#tester-run')
+      await page.locator('.subscription.matched').first().waitFor()
+      const output = await page.locator('#tester-output').innerText()
+      expect(output).toContain('POST https://api.foreign.example/events')
+      expect(output).not.toContain('typed-in-secret-777')
+      await page.click('nav button[data-tab="instances"]')
+      const row = page.locator('#instances-table tr[data-instance="foreign"]')
+      expect(await row.innerText()).toContain(`${packageDir} / default`)
+    } finally {
+      await browser.close()
+    }
+  })
+})
+
 describe('configuration of package instances', () => {
   it('names the instance and the problem: not found, no such export, not a destination, bad settings, both or neither', () => {
     expect(problemsOf({ destinations: [{ id: 'x', package: './does-not-exist' }] })).toStrictEqual([
@@ -271,6 +311,70 @@ describe('configuration of package instances', () => {
       'destinations[0] "x": settings: URI scheme is malformed. (the actions-core copy this definition runs with uses fast-uri 3.1.6 or later, which fails every destination whose name has a space: pin "fast-uri": "3.1.5" with npm "overrides" where the package is installed)'
     ])
   }, 600_000)
+
+  it('loads an ES module package (default and named exports) where Node.js requires ES modules: the CLI, for real', () => {
+    // Jest's own module system cannot require ES modules, so the runtime's CLI runs it in a real Node.js process.
+    const folder = mkdtempSync(join(tmpdir(), 'esm-destination-'))
+    writeFileSync(
+      join(folder, 'package.json'),
+      JSON.stringify({ name: 'esm-destination', version: '2.0.0', type: 'module' })
+    )
+    writeFileSync(
+      join(folder, 'index.js'),
+      [
+        'const send = (host) => ({',
+        "  title: 'Send', description: 'Sends.', fields: {},",
+        "  perform: (request) => request(`https://${host}/hook`, { method: 'POST', json: { from: host } })",
+        '})',
+        "export const named = { name: 'ESM Named', mode: 'cloud', actions: { send: send('named.esm.example') } }",
+        "export default { name: 'ESM Default', mode: 'cloud', actions: { send: send('default.esm.example') } }"
+      ].join('\n')
+    )
+    const subscriptions = [{ partnerAction: 'send', subscribe: 'type = "track"' }]
+    writeFileSync(
+      join(folder, 'runtime.json'),
+      JSON.stringify({
+        destinations: [
+          { id: 'esm-default', package: '.', subscriptions },
+          { id: 'esm-named', package: '.', export: 'named', subscriptions }
+        ]
+      })
+    )
+    writeFileSync(join(folder, 'event.json'), JSON.stringify(events.trackEvent('Esm', {}, { messageId: 'esm-1' })))
+    const output = execFileSync(
+      process.execPath,
+      [
+        join(__dirname, '..', 'dist', 'cli.js'),
+        'send',
+        join(folder, 'event.json'),
+        '--config',
+        join(folder, 'runtime.json')
+      ],
+      { encoding: 'utf8' }
+    )
+    const { results, requests } = JSON.parse(output) as {
+      results: EventResult[]
+      requests: { instance: string; method: string; url: string; body: unknown }[]
+    }
+    expect(results[0]?.targets.map((target) => [target.instance, target.status])).toStrictEqual([
+      ['esm-default', 'delivered'],
+      ['esm-named', 'delivered']
+    ])
+    expect(requests.map(({ instance, method, url, body }) => ({ instance, method, url, body }))).toStrictEqual([
+      {
+        instance: 'esm-default',
+        method: 'POST',
+        url: 'https://default.esm.example/hook',
+        body: { from: 'default.esm.example' }
+      },
+      {
+        instance: 'esm-named',
+        method: 'POST',
+        url: 'https://named.esm.example/hook',
+        body: { from: 'named.esm.example' }
+      }
+    ])
+  })
 
   it('finds a relative path from the configuration file’s folder', () => {
     const file = join(packageDir, '..', 'runtime.json')

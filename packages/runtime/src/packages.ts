@@ -121,7 +121,7 @@ export interface LoadedPackage {
 /**
  * Loads a destination definition from an npm package (resolved from `baseDir`, the configuration's folder, then from
  * the runtime's own) or a path, and one of its exports (`default`: the default export, or `module.exports` itself).
- * CommonJS packages load on every supported Node.js; ES modules need Node.js 22.12+ (`require` of ES modules).
+ * CommonJS packages load on every supported Node.js; ES modules where Node.js can `require` them (20.19+, 22.12+).
  */
 export function loadPackage(spec: string, exportName: string, baseDir: string): LoadedPackage {
   const target = isPathSpec(spec) ? resolve(baseDir, spec) : spec
@@ -144,7 +144,7 @@ export function loadPackage(spec: string, exportName: string, baseDir: string): 
     const code = (error as { code?: unknown }).code
     throw new PackageLoadError(
       code === 'ERR_REQUIRE_ESM'
-        ? `"${spec}" is an ES module: Node.js 22.12 or later loads it (this is ${process.version})`
+        ? `"${spec}" is an ES module: a Node.js that can require ES modules loads it (20.19+ or 22.12+; this is ${process.version})`
         : `loading "${spec}" failed: ${(error as Error).message.split('\n')[0]}`
     )
   }
