@@ -101,7 +101,14 @@ function kitOf(file: string): ActionsCoreKit {
     return OWN_ACTIONS_CORE
   }
   if (found === OWN_FILE) return OWN_ACTIONS_CORE
-  const module = createRequire(file)('@segment/actions-core') as Partial<typeof ownActionsCore>
+  let module: Partial<typeof ownActionsCore>
+  try {
+    module = createRequire(file)('@segment/actions-core') as Partial<typeof ownActionsCore>
+  } catch (error) {
+    throw new PackageLoadError(
+      `the @segment/actions-core it resolves (${found}) does not load: ${(error as Error).message.split('\n')[0]}`
+    )
+  }
   if (typeof module.Destination !== 'function' || typeof module.createRequestClient !== 'function')
     throw new PackageLoadError(
       `the @segment/actions-core it resolves (${found}) has no Destination or createRequestClient`
