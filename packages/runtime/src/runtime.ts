@@ -90,6 +90,11 @@ export interface RuntimeHealth {
 
 const PRUNE_EVERY_MS = 60_000
 
+/** How long ago, in whole seconds (null when nothing is pending). */
+function ageSeconds(at: number | undefined): number | null {
+  return at === undefined ? null : Math.max(0, Math.round((Date.now() - at) / 1000))
+}
+
 /**
  * Everything one running instance holds, wired along the data path: ingest (validate, match, commit) → store
  * (SQLite under stateDir) → workers (per-lane loops: concurrency, batching, retries) → executor (actions-core) →
@@ -417,10 +422,7 @@ export class OpenActionsRuntime {
       transport: this.config.config.transport,
       store: { kind: this.store.kind, ...health },
       backlog: counts.backlog,
-      oldestPendingAgeSeconds:
-        counts.oldestPendingAt === undefined
-          ? null
-          : Math.max(0, Math.round((Date.now() - counts.oldestPendingAt) / 1000)),
+      oldestPendingAgeSeconds: ageSeconds(counts.oldestPendingAt),
       deadLetters: counts.deadLetters,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000)
     }
@@ -588,10 +590,7 @@ export class OpenActionsRuntime {
       series: this.stats.series(),
       totals: { ...this.totals },
       backlog: counts.backlog,
-      oldestPendingAgeSeconds:
-        counts.oldestPendingAt === undefined
-          ? null
-          : Math.max(0, Math.round((Date.now() - counts.oldestPendingAt) / 1000)),
+      oldestPendingAgeSeconds: ageSeconds(counts.oldestPendingAt),
       deadLetters: counts.deadLetters,
       requests: this.recorder.total,
       instances

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { SegmentEvent } from '@segment/actions-core'
+import { mentionsAny } from '../mentions'
 import { EventValidationError, EVENT_TYPES, validateEvent } from './validate-events'
 
 /** Segment's Tracking API limits: 32 KB per message, 500 KB per batch request. */
@@ -182,8 +183,7 @@ export class RejectedMessages {
 
   /** Drops every rejection that mentions one of `values` as a JSON string (a deleted user's ids). */
   forget(values: readonly string[]): void {
-    const needles = values.map((value) => JSON.stringify(value))
-    const kept = this.entries.filter((entry) => !needles.some((needle) => JSON.stringify(entry).includes(needle)))
+    const kept = this.entries.filter((entry) => !mentionsAny(entry, values))
     this.entries.splice(0, this.entries.length, ...kept)
   }
 

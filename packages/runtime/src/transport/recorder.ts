@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { mentionsAny } from '../mentions'
 
 /**
  * Which delivery an outbound request belongs to: set around every `onEvent` / `onBatch` call, read by the instance's
@@ -66,13 +67,10 @@ export class DeliveryRecorder {
    */
   forget(eventIds: readonly string[], values: readonly string[]): number {
     const events = new Set(eventIds)
-    const needles = values.map((value) => JSON.stringify(value))
     const before = this.records.length
-    const kept = this.records.filter((record) => {
-      if (record.eventIds.some((id) => events.has(id))) return false
-      const text = JSON.stringify(record)
-      return !needles.some((needle) => text.includes(needle))
-    })
+    const kept = this.records.filter(
+      (record) => !record.eventIds.some((id) => events.has(id)) && !mentionsAny(record, values)
+    )
     this.records.splice(0, this.records.length, ...kept)
     return before - kept.length
   }
