@@ -214,7 +214,7 @@ describe('the command line, strictly', () => {
   it('exits 2 with one line for a usage error', async () => {
     expect(await main(['start', '--prot', '80'])).toBe(2)
     expect(stderr.join('')).toBe(
-      'open-actions: start: unknown option --prot (options: --config, --host, --port, --allowed-host)\n'
+      'open-actions: start: unknown option --prot (options: --config, --host, --port, --allowed-host, --role, --queue)\n'
     )
   })
 })

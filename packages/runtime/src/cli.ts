@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createReadStream, existsSync, readFileSync, rmSync, writeFileSync, appendFileSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
@@ -9,14 +9,19 @@ import Database from 'better-sqlite3'
 import { ConfigError, resolveConfig } from './config'
 import { EventValidationError, validateEvent } from './ingest/validate-events'
 import { LOG_LEVELS, type LogLevel } from './logger'
-import { OpenActionsRuntime } from './runtime'
+import { OpenActionsRuntime, RoleError, type RuntimeRole } from './runtime'
+import { ConfigurationMismatchError } from './store/redis-store'
+import { SqliteStore } from './store/sqlite-store'
 import { StateDirInUseError } from './store/state-dir'
 import { DEFAULT_HOST, DEFAULT_PORT, loadConfig, registry, StartError, startRuntime } from './start'
 
 const USAGE = `open-actions <command>
 
   start    [--config <file>] [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--allowed-host <name>]...
+           [--role all|api|worker] [--queue redis://host:port]
            Start the runtime (embedded sample configuration, sandbox mode, when no --config).
+           --queue shares accepted events through Redis (BullMQ) with other processes; --role api only accepts,
+           --role worker only delivers (it serves /health and /metrics), all (default) does both.
   send     <event.json> [--config <file>] [--instance <id>]
            Run an event (or an array) through the sandbox and print the requests it would send.
   replay   <events.ndjson> --instance <id> [--config <file>] [--from-start]
@@ -27,7 +32,8 @@ const USAGE = `open-actions <command>
            An online, consistent copy of the store (safe while the runtime runs).
 
 Options take "--name value" or "--name=value"; an unknown option is an error.
-Environment: PORT, HOST, OPEN_ACTIONS_TOKEN (required when HOST is not loopback), OPEN_ACTIONS_METRICS_TOKEN (reads
+Environment: PORT, HOST, OPEN_ACTIONS_QUEUE (as --queue), OPEN_ACTIONS_ROLE (as --role), OPEN_ACTIONS_WORKER_NAME
+(this process among the workers, stable across restarts; default host-role-port), OPEN_ACTIONS_TOKEN (required when HOST is not loopback), OPEN_ACTIONS_METRICS_TOKEN (reads
 /metrics only), OPEN_ACTIONS_ALLOWED_HOSTS (comma-separated names for Host), LOG_LEVEL (debug|info|warn|error).
 Configuration strings may reference the environment: "\${NAME}".`
 
@@ -42,7 +48,9 @@ const COMMANDS: Readonly<
       config: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
-      'allowed-host': { type: 'string', multiple: true }
+      'allowed-host': { type: 'string', multiple: true },
+      role: { type: 'string' },
+      queue: { type: 'string' }
     },
     files: [0, 0]
   },
@@ -113,8 +121,30 @@ function logLevel(): LogLevel {
   return level as LogLevel
 }
 
+const ROLES: readonly RuntimeRole[] = ['all', 'api', 'worker']
+
 async function start(args: Arguments): Promise<void> {
-  const resolved = loadConfig(flag(args, 'config'))
+  const role = flag(args, 'role') ?? process.env.OPEN_ACTIONS_ROLE ?? 'all'
+  if (!(ROLES as readonly string[]).includes(role))
+    throw new UsageError(`--role must be one of ${ROLES.join(', ')} (got "${role}")`)
+  const queueUrl = flag(args, 'queue') ?? (process.env.OPEN_ACTIONS_QUEUE || undefined)
+  if (queueUrl !== undefined && !/^rediss?:\/\/\S+$/.test(queueUrl))
+    throw new UsageError('--queue must be a redis:// or rediss:// URL (e.g. redis://127.0.0.1:6379)')
+  const configFile = flag(args, 'config')
+  const fromFile = loadConfig(configFile)
+  const configured = fromFile.config.queue
+  const resolved =
+    queueUrl === undefined
+      ? fromFile
+      : loadConfig(configFile, {
+          queue: {
+            kind: 'redis',
+            url: queueUrl,
+            ...(configured.kind === 'redis'
+              ? { namespace: configured.namespace, lockDurationMs: configured.lockDurationMs }
+              : {})
+          }
+        })
   const portText = flag(args, 'port') ?? process.env.PORT ?? String(DEFAULT_PORT)
   const port = /^\d+$/.test(portText) ? Number(portText) : Number.NaN
   const host = flag(args, 'host') ?? process.env.HOST ?? DEFAULT_HOST
@@ -132,16 +162,23 @@ async function start(args: Arguments): Promise<void> {
     allowedHosts,
     ...(process.env.OPEN_ACTIONS_TOKEN ? { token: process.env.OPEN_ACTIONS_TOKEN } : {}),
     ...(process.env.OPEN_ACTIONS_METRICS_TOKEN ? { metricsToken: process.env.OPEN_ACTIONS_METRICS_TOKEN } : {}),
-    logLevel: logLevel()
+    logLevel: logLevel(),
+    role: role as RuntimeRole,
+    // Stable across restarts on this machine, so a restarted worker takes back its deliveries in flight at once.
+    workerName: process.env.OPEN_ACTIONS_WORKER_NAME || `${hostname()}-${role}-${port === 0 ? process.pid : port}`
   })
   started.runtime.logger.info('open-actions runtime started', {
     url: started.url,
+    role,
+    queue: resolved.config.queue.kind,
     transport: resolved.config.transport,
     destinations: resolved.destinations.map((destination) => destination.id),
     sources: resolved.sources.map((source) => source.id)
   })
   process.stderr.write(
-    `\nOpen Actions runtime on ${started.url} (${resolved.config.transport} mode). Web page: ${started.url}/\n\n`
+    role === 'worker'
+      ? `\nOpen Actions worker on ${started.url} (${resolved.config.transport} mode, queue on Redis): ${started.url}/health and /metrics\n\n`
+      : `\nOpen Actions runtime on ${started.url} (${resolved.config.transport} mode${role === 'api' ? ', API only' : ''}). Web page: ${started.url}/\n\n`
   )
   let stopping = false
   const stop = (signal: string) => {
@@ -171,8 +208,18 @@ async function oneOffRuntime(
   const base = loadConfig(configFile, overrides)
   const stateDir = mkdtempSync(join(tmpdir(), 'open-actions-'))
   const { deadLetterFile: _ignored, ...config } = base.config
-  // The configuration's own file, so packages it names resolve from its folder as they did at start.
-  const resolved = resolveConfig({ ...config, stateDir }, registry, configFile ?? '(embedded sample configuration)')
+  // A one-off run keeps to itself: its own embedded store, whatever queue the configuration shares (so no rate limit
+  // held across workers either). The configuration's own file, so packages it names resolve from its folder.
+  const resolved = resolveConfig(
+    {
+      ...config,
+      stateDir,
+      queue: { kind: 'embedded' },
+      destinations: config.destinations.map(({ rateLimit: _limit, ...instance }) => instance)
+    },
+    registry,
+    configFile ?? '(embedded sample configuration)'
+  )
   const runtime = await OpenActionsRuntime.open({
     resolved,
     registry,
@@ -308,7 +355,7 @@ async function replay(args: Arguments): Promise<void> {
   const seconds = (Date.now() - started) / 1000
   process.stderr.write(`\r${progressBar(total, total)}\n`)
   process.stdout.write(
-    `${JSON.stringify({ ...summary, seconds: Number(seconds.toFixed(2)), eventsPerSecond: Math.round(summary.sent / Math.max(seconds, 0.001)), stateDir: runtime.store.files.stateDir, ...(summary.invalid > 0 ? { rejectedFile } : {}) }, null, 2)}\n`
+    `${JSON.stringify({ ...summary, seconds: Number(seconds.toFixed(2)), eventsPerSecond: Math.round(summary.sent / Math.max(seconds, 0.001)), ...(runtime.store instanceof SqliteStore ? { stateDir: runtime.store.files.stateDir } : { queue: runtime.store.kind }), ...(summary.invalid > 0 ? { rejectedFile } : {}) }, null, 2)}\n`
   )
 }
 
@@ -323,7 +370,11 @@ function validateCommand(args: Arguments): void {
 /** An online copy through SQLite's backup API: a reader, so it works beside the running runtime. */
 async function backupCommand(args: Arguments): Promise<void> {
   const [file = ''] = args.files
-  const { stateDir } = loadConfig(flag(args, 'config')).config
+  const { stateDir, queue } = loadConfig(flag(args, 'config')).config
+  if (queue.kind === 'redis')
+    throw new UsageError(
+      'backup copies the embedded store; with "queue": {"kind": "redis"} the state is in Redis: back it up there (its append-only file, or BGSAVE)'
+    )
   const database = join(stateDir, 'state.db')
   if (!existsSync(database)) throw new UsageError(`no store at ${database}`)
   const source = new Database(database, { readonly: true, fileMustExist: true })
@@ -368,7 +419,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       error instanceof UsageError ||
       error instanceof StartError ||
       error instanceof StateDirInUseError ||
-      error instanceof EventValidationError
+      error instanceof EventValidationError ||
+      error instanceof RoleError ||
+      error instanceof ConfigurationMismatchError
     ) {
       process.stderr.write(`open-actions: ${error.message}\n`)
       return 2

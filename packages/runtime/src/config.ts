@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type { JSONObject } from '@segment/actions-core'
@@ -44,7 +45,12 @@ const destinationInstanceSchema = z
      */
     client: z.enum(['runtime', 'actions-core']).default('runtime'),
     /** Live transport: let this instance reach private, loopback and link-local addresses (`network.allowPrivateNetworks`). */
-    allowPrivateNetworks: z.boolean().optional()
+    allowPrivateNetworks: z.boolean().optional(),
+    /**
+     * A vendor rate limit held across every worker process (BullMQ's limiter; needs the redis queue): at most `max`
+     * deliveries (events) per `perMs`. None unless configured.
+     */
+    rateLimit: z.strictObject({ max: z.number().int().min(1), perMs: z.number().int().min(1) }).optional()
   })
   .superRefine((instance, context) => {
     if ((instance.integration === undefined) === (instance.package === undefined))
@@ -143,6 +149,27 @@ export const configSchema = z.strictObject({
       maxWaitMs: z.number().int().min(1).default(1000)
     })
     .prefault({}),
+  /**
+   * Where accepted events wait for delivery. `embedded` (default): the SQLite store under `stateDir`, one process.
+   * `redis`: BullMQ on Redis, shared by any number of API and worker processes (`open-actions start --role`).
+   */
+  queue: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('embedded') }),
+      z.strictObject({
+        kind: z.literal('redis'),
+        /** `redis://[:password@]host:port[/db]` or `rediss://` (TLS); `${ENV}` references work here too. */
+        url: z.string().regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL'),
+        /** Names every key, so several runtimes can share one Redis. */
+        namespace: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be letters, digits, ".", "-" and "_" (at most 64)')
+          .default('open-actions'),
+        /** How long a delivery claimed by a worker that died waits before another worker takes it over. */
+        lockDurationMs: z.number().int().min(1000).max(600_000).default(30_000)
+      })
+    ])
+    .default({ kind: 'embedded' }),
   /** Where the embedded store keeps its state (created 0700, files 0600). One process per directory. */
   stateDir: z.string().min(1).default('.open-actions'),
   store: z
@@ -235,6 +262,8 @@ export interface ResolvedDestination {
   readonly client: 'runtime' | 'actions-core'
   /** Live transport: private addresses reachable (the instance's setting, or `network.allowPrivateNetworks`). */
   readonly allowPrivateNetworks: boolean
+  /** At most `max` deliveries per `perMs`, across every worker (redis queue). */
+  readonly rateLimit?: { readonly max: number; readonly perMs: number }
 }
 
 export interface ResolvedSource {
@@ -450,7 +479,8 @@ export function resolveConfig(
       secretKeys,
       maxConcurrent: instance.maxConcurrent ?? config.delivery.maxConcurrent,
       client: instance.client,
-      allowPrivateNetworks: instance.allowPrivateNetworks ?? config.network.allowPrivateNetworks
+      allowPrivateNetworks: instance.allowPrivateNetworks ?? config.network.allowPrivateNetworks,
+      ...(instance.rateLimit ? { rateLimit: instance.rateLimit } : {})
     })
   })
 
@@ -479,6 +509,18 @@ export function resolveConfig(
       secretKeys: source.secretSettings
     })
   })
+
+  if (config.queue.kind === 'redis' && config.deadLetterFile !== undefined)
+    problems.push(
+      'deadLetterFile: an earlier release\'s dead-letter file is imported into the embedded store; start once without "queue" to import it'
+    )
+  if (config.queue.kind === 'embedded')
+    config.destinations.forEach((instance, index) => {
+      if (instance.rateLimit)
+        problems.push(
+          `destinations[${index}] "${instance.id}": rateLimit needs the shared queue ("queue": {"kind": "redis", "url": …} or --queue redis://…): it is BullMQ's limiter, held across workers`
+        )
+    })
 
   const configured = new Set(config.destinations.map((instance) => instance.id))
   Object.entries(config.writeKeys).forEach(([, entry], index) => {
@@ -533,6 +575,11 @@ export function configSecrets(resolved: ResolvedConfig): string[] {
     }
   }
   secrets.push(...Object.keys(resolved.config.writeKeys))
+  const { queue } = resolved.config
+  if (queue.kind === 'redis') {
+    const password = redisPassword(queue.url)
+    if (password) secrets.push(password, encodeURIComponent(password))
+  }
   for (const source of resolved.sources) {
     for (const key of source.secretKeys) {
       const value = (source.settings as Record<string, unknown>)[key]
@@ -540,4 +587,45 @@ export function configSecrets(resolved: ResolvedConfig): string[] {
     }
   }
   return secrets
+}
+
+/** The password in a Redis URL (`redis://:secret@host` or `redis://user:secret@host`), decoded. */
+export function redisPassword(url: string): string | undefined {
+  try {
+    const password = new URL(url).password
+    return password === '' ? undefined : decodeURIComponent(password)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * What every process sharing a queue must agree on, as a SHA-256: the instances, their settings and subscriptions,
+ * sources, write keys and delivery rules. Per-process settings (state directory, shutdown time, server names, sandbox
+ * faults) are left out.
+ */
+export function configurationHash(resolved: ResolvedConfig): string {
+  const { config } = resolved
+  const shared = {
+    transport: config.transport,
+    destinations: config.destinations,
+    sources: config.sources,
+    writeKeys: config.writeKeys,
+    delivery: config.delivery,
+    batching: config.batching,
+    dedupeWindowMs: config.dedupeWindowMs,
+    retention: config.retention,
+    queue: config.queue.kind === 'redis' ? { namespace: config.queue.namespace } : config.queue
+  }
+  return createHash('sha256').update(canonicalJson(shared)).digest('hex')
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (typeof value === 'object' && value !== null)
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
+      .join(',')}}`
+  return JSON.stringify(value) ?? 'null'
 }

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3'
 import * as events from '@open-actions/testing/events'
 import type { Fault } from './config'
 import {
+  acceptAll,
   assertBuilt,
   delay,
   json,
@@ -43,28 +44,6 @@ async function start(config: ReturnType<typeof processConfig>, directory: string
 }
 
 const slowly = (delayMs: number): Fault[] => SAMPLE_VENDOR_HOSTS.map((host) => ({ host, delayMs }))
-
-function eventBatch(prefix: string, count: number) {
-  return Array.from({ length: count }, (_, index) =>
-    index % 2 === 0
-      ? events.identifyEvent({ messageId: `${prefix}-${index}`, userId: `user-${index}` })
-      : events.trackEvent(
-          'Durability Checked',
-          { n: index },
-          { messageId: `${prefix}-${index}`, userId: `user-${index}` }
-        )
-  )
-}
-
-/** Accepts `count` events in requests of 100; every request must be answered 202. */
-async function acceptAll(url: string, prefix: string, count: number): Promise<string[]> {
-  const batch = eventBatch(prefix, count)
-  for (let start = 0; start < batch.length; start += 100) {
-    const response = await postEvents(url, batch.slice(start, start + 100))
-    expect(response.status).toBe(202)
-  }
-  return batch.map((event) => event.messageId ?? '')
-}
 
 interface Tally {
   readonly events: number
@@ -338,7 +317,7 @@ describe('a start that cannot run says why on one line and exits at once', () =>
       'a misspelled option',
       ['--prot', '80'],
       {},
-      /^open-actions: start: unknown option --prot \(options: --config, --host, --port, --allowed-host\)$/
+      /^open-actions: start: unknown option --prot \(options: --config, --host, --port, --allowed-host, --role, --queue\)$/
     ],
     ['an option without its value', ['--port'], {}, /^open-actions: start: option --port needs a value$/],
     [

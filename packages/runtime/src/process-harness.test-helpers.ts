@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+// The factories alone: the package index loads nock, which patches http.ClientRequest.
+import * as events from '@open-actions/testing/events'
 import type { RuntimeConfigInput } from './config'
 import { sampleConfig } from './sample-config'
 
@@ -69,12 +71,16 @@ export function runCli(
  * Starts `open-actions start` with this configuration on a port the system picks (`--port 0`: no race with other
  * tests for a port found free a moment earlier); resolves, with the URL it printed, once `/health` answers.
  */
-export async function spawnRuntime(config: RuntimeConfigInput, directory: string): Promise<RuntimeProcess> {
+export async function spawnRuntime(
+  config: RuntimeConfigInput,
+  directory: string,
+  options: { readonly args?: readonly string[]; readonly env?: NodeJS.ProcessEnv } = {}
+): Promise<RuntimeProcess> {
   const file = join(directory, `config-${Date.now()}-${Math.random().toString(16).slice(2)}.json`)
   writeFileSync(file, JSON.stringify(config))
-  const run = runCli(['start', '--config', file, '--port', '0'], {
+  const run = runCli(['start', '--config', file, '--port', '0', ...(options.args ?? [])], {
     cwd: directory,
-    env: { LOG_LEVEL: 'info' }
+    env: { LOG_LEVEL: 'info', ...options.env }
   })
   const deadline = Date.now() + 30_000
   for (;;) {
@@ -83,7 +89,7 @@ export async function spawnRuntime(config: RuntimeConfigInput, directory: string
       delay(50).then(() => 'running' as const)
     ])
     if (state === 'exited') throw new Error(`the runtime exited at start: ${run.stderr.join('')}`)
-    const url = /Open Actions runtime on (http:\/\/[^ ]+) /.exec(run.stderr.join(''))?.[1]
+    const url = /Open Actions (?:runtime|worker) on (http:\/\/[^ ]+) /.exec(run.stderr.join(''))?.[1]
     if (url !== undefined) {
       try {
         const response = await fetch(`${url}/health`)
@@ -135,4 +141,23 @@ export async function waitForEmptyBacklog(url: string, timeoutMs = 90_000): Prom
     },
     timeoutMs
   )
+}
+
+/** `count` events, identifies and tracks in turn, with message ids `<prefix>-<n>`. */
+export function eventBatch(prefix: string, count: number, eventName = 'Durability Checked') {
+  return Array.from({ length: count }, (_, index) =>
+    index % 2 === 0
+      ? events.identifyEvent({ messageId: `${prefix}-${index}`, userId: `user-${index}` })
+      : events.trackEvent(eventName, { n: index }, { messageId: `${prefix}-${index}`, userId: `user-${index}` })
+  )
+}
+
+/** Accepts `count` events in requests of 100 (each must be answered 202) and returns their message ids. */
+export async function acceptAll(url: string, prefix: string, count: number, eventName?: string): Promise<string[]> {
+  const batch = eventBatch(prefix, count, eventName)
+  for (let start = 0; start < batch.length; start += 100) {
+    const response = await postEvents(url, batch.slice(start, start + 100))
+    if (response.status !== 202) throw new Error(`POST /v1/events answered ${response.status}`)
+  }
+  return batch.map((event) => event.messageId ?? '')
 }

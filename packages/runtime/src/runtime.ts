@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { JSONObject, SegmentEvent, StatsContext } from '@segment/actions-core'
 import { createRedactor, errorDetails, type Redactor } from '@open-actions/core'
-import { configSecrets, type ResolvedConfig } from './config'
+import { configSecrets, configurationHash, type ResolvedConfig } from './config'
 import type { AttemptOutcome } from './delivery/retry-policy'
 import { type SettledAttempt, Workers } from './delivery/workers'
 import { execute } from './executor'
@@ -16,8 +17,18 @@ import { type SimulatorServer, startSimulatorServer } from './simulators/server'
 import { type StatBucket, Stats } from './stats'
 import { importDeadLetterFile } from './store/import-dead-letter-file'
 import { type EventResult, targetKey } from './store/results'
+import { type LaneRateLimit, RedisStore } from './store/redis-store'
 import { SqliteStore } from './store/sqlite-store'
-import type { DeadLetterPage, DeadLetterQuery, DeadLetterSelection, ReplayReport, Retention } from './store/store'
+import type {
+  DeadLetterPage,
+  DeadLetterQuery,
+  DeadLetterSelection,
+  DeliveryStore,
+  ReplayReport,
+  Retention,
+  StoreCounts,
+  StoreHealth
+} from './store/store'
 import type { Claim, DeletionOutcome, DeletionRecord } from './store/store'
 import { buildLanes, type Lane, type LaneTransportSpec, type Target } from './targets'
 import {
@@ -39,7 +50,16 @@ export interface RuntimeOptions {
   /** Where log lines go (stdout by default). */
   readonly logWrite?: (line: string) => void
   readonly random?: () => number
+  /**
+   * `all` (default): accepts and delivers. With a shared queue (redis), `api` only validates, commits and answers, and
+   * `worker` only delivers (its HTTP server shows `/health` and `/metrics`).
+   */
+  readonly role?: RuntimeRole
+  /** This process among the workers of a shared queue, stable across its restarts (default: host name and pid). */
+  readonly workerName?: string
 }
+
+export type RuntimeRole = 'all' | 'api' | 'worker'
 
 /** A Tracking API request with no write key, or one that is not configured (401). */
 export class UnknownWriteKeyError extends Error {
@@ -80,6 +100,9 @@ export interface LiveStats {
 
 export interface RuntimeHealth {
   readonly status: 'ok' | 'degraded'
+  readonly role: RuntimeRole
+  /** Where accepted events wait: `embedded` (SQLite) or `redis` (BullMQ). */
+  readonly queue: 'embedded' | 'redis'
   readonly transport: 'sandbox' | 'live'
   readonly store: { readonly kind: string; readonly ok: boolean; readonly error?: string; readonly since?: string }
   readonly backlog: number
@@ -107,7 +130,8 @@ export class OpenActionsRuntime {
   readonly faults: FaultBook
   readonly redactor: Redactor
   readonly logger: Logger
-  readonly store: SqliteStore
+  readonly store: DeliveryStore
+  readonly role: RuntimeRole
   readonly lanes: ReadonlyMap<string, Lane>
   readonly workers: Workers
   readonly ingest: Ingest
@@ -127,6 +151,12 @@ export class OpenActionsRuntime {
   private readonly instanceTotals = new Map<string, { delivered: number; deadLettered: number; retries: number }>()
   private readonly statsContexts = new Map<string, StatsContext>()
   private pruneTimer: NodeJS.Timeout | undefined
+  private lastCounts: StoreCounts = {
+    backlog: 0,
+    oldestPendingAt: undefined,
+    deadLetters: 0,
+    deadLettersByInstance: {}
+  }
   private closing: Promise<void> | undefined
   private readonly stopping = new AbortController()
   /** Aborted when the runtime starts closing: long-lived answers (the console's live stats) end then. */
@@ -136,30 +166,19 @@ export class OpenActionsRuntime {
     private readonly options: RuntimeOptions,
     sandbox: SimulatorServer,
     faults: FaultBook,
-    readonly simulators: readonly VendorSimulator[]
+    readonly simulators: readonly VendorSimulator[],
+    store: DeliveryStore,
+    logger: Logger
   ) {
     const { resolved } = options
+    this.role = options.role ?? 'all'
+    this.store = store
+    this.logger = logger
     this.sandbox = sandbox
     this.faults = faults
     this.redactor = createRedactor(configSecrets(resolved))
     this.writeKeys = new WriteKeys(resolved.config.writeKeys)
     this.registryWithPackages = createRegistry([...options.registry.values(), ...resolved.packages])
-    this.logger = createLogger({
-      level: options.logLevel ?? 'info',
-      redactor: this.redactor,
-      ...(options.logWrite ? { write: options.logWrite } : {})
-    })
-    this.store = new SqliteStore({
-      stateDir: resolved.config.stateDir,
-      sync: resolved.config.store.sync,
-      onHealthChange: (health) => {
-        if (health.ok) this.logger.info('the store writes again')
-        else
-          this.logger.error('the store cannot write; accepting is refused and settlements are kept until it can', {
-            error: health.error
-          })
-      }
-    })
     try {
       const config = resolved.config
       this.lanes = buildLanes(resolved, (spec) => this.transportFor(spec, config.transport))
@@ -184,12 +203,14 @@ export class OpenActionsRuntime {
         store: this.store,
         metrics: this.metrics,
         stats: this.stats,
-        notify: (laneId) => this.workers.notify(laneId)
+        notify: (laneId) => this.notify(laneId)
       })
     } catch (error) {
       void this.store.close()
       throw error
     }
+    // Deliveries committed by other processes on the shared queue wake this process's workers.
+    if (this.role !== 'api') this.store.onNewWork?.((laneId) => this.workers.notify(laneId))
     this.registerGauges()
   }
 
@@ -241,13 +262,31 @@ export class OpenActionsRuntime {
    * are dead-lettered with that reason) and starts the workers.
    */
   static async open(options: RuntimeOptions): Promise<OpenActionsRuntime> {
-    const { sandbox: sandboxConfig } = options.resolved.config
+    const { resolved } = options
+    const role = options.role ?? 'all'
+    if (role !== 'all' && resolved.config.queue.kind === 'embedded')
+      throw new RoleError(
+        `--role ${role} needs a queue shared by processes ("queue": {"kind": "redis", "url": …}, --queue redis://… or OPEN_ACTIONS_QUEUE); the embedded store is one process that accepts and delivers`
+      )
+    const logger = createLogger({
+      level: options.logLevel ?? 'info',
+      redactor: createRedactor(configSecrets(resolved)),
+      ...(options.logWrite ? { write: options.logWrite } : {})
+    })
+    const store = await openStore(options, logger)
+    const { sandbox: sandboxConfig } = resolved.config
     const faults = new FaultBook(sandboxConfig.faults)
     const simulators = createSimulators()
-    const sandbox = await startSimulatorServer(simulators, faults, { chunked: sandboxConfig.chunked })
+    let sandbox: SimulatorServer
     let runtime: OpenActionsRuntime
     try {
-      runtime = new OpenActionsRuntime(options, sandbox, faults, simulators)
+      sandbox = await startSimulatorServer(simulators, faults, { chunked: sandboxConfig.chunked })
+    } catch (error) {
+      await store.close()
+      throw error
+    }
+    try {
+      runtime = new OpenActionsRuntime(options, sandbox, faults, simulators, store, logger)
     } catch (error) {
       await sandbox.close()
       throw error
@@ -263,8 +302,17 @@ export class OpenActionsRuntime {
 
   private async start(): Promise<void> {
     const { config } = this.options.resolved
-    const legacyFile = config.deadLetterFile ?? join(this.store.files.stateDir, 'dead-letters.ndjson')
-    const imported = await importDeadLetterFile(this.store, legacyFile, (instance) => this.integrationOf(instance))
+    // An API process only accepts: resuming, delivering and pruning are the workers' (one process does all three).
+    if (this.role === 'api') return
+    // A dead-letter file of an earlier release belongs to one machine's embedded store.
+    const legacyFile =
+      this.store instanceof SqliteStore
+        ? (config.deadLetterFile ?? join(this.store.files.stateDir, 'dead-letters.ndjson'))
+        : undefined
+    const imported =
+      this.store instanceof SqliteStore && legacyFile !== undefined
+        ? await importDeadLetterFile(this.store, legacyFile, (instance) => this.integrationOf(instance))
+        : 0
     if (imported > 0) this.logger.info('dead letters imported from a file', { file: legacyFile, imported })
     const now = Date.now()
     const resumed = await this.store.resume(
@@ -409,16 +457,26 @@ export class OpenActionsRuntime {
       now: Date.now(),
       isReplayable: (target) => this.lanes.get(target.instance)?.targets.has(targetKey(target)) === true
     })
-    for (const lane of this.lanes.keys()) this.workers.notify(lane)
+    for (const lane of this.lanes.keys()) this.notify(lane)
     this.logger.info('dead letters replayed', { ...report, notFound: report.notFound.length })
     return report
   }
 
   async health(): Promise<RuntimeHealth> {
-    const counts = await this.store.counts()
+    // While the store cannot be read (Redis unreachable), the last counts read stand; the status says degraded.
+    let readable = true
+    const counts = await this.store.counts().then(
+      (read) => (this.lastCounts = read),
+      () => {
+        readable = false
+        return this.lastCounts
+      }
+    )
     const { health } = this.store
     return {
-      status: health.ok ? 'ok' : 'degraded',
+      status: health.ok && readable ? 'ok' : 'degraded',
+      role: this.role,
+      queue: this.store.kind === 'redis' ? 'redis' : 'embedded',
       transport: this.config.config.transport,
       store: { kind: this.store.kind, ...health },
       backlog: counts.backlog,
@@ -500,6 +558,11 @@ export class OpenActionsRuntime {
       await this.sandbox.close()
     })()
     return this.closing
+  }
+
+  /** New deliveries for a lane: this process's workers claim them now (an API process leaves them to the workers). */
+  private notify(laneId: string): void {
+    if (this.role !== 'api') this.workers.notify(laneId)
   }
 
   private integrationOf(instance: string): string {
@@ -601,4 +664,40 @@ export class OpenActionsRuntime {
   async renderMetrics(): Promise<string> {
     return this.redactor.text(await this.metrics.render())
   }
+}
+
+/** A role the configuration cannot run. */
+export class RoleError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'RoleError'
+  }
+}
+
+/** The embedded SQLite store under `stateDir`, or the Redis store the configuration's `queue` names. */
+async function openStore(options: RuntimeOptions, logger: Logger): Promise<DeliveryStore> {
+  const { config } = options.resolved
+  const onHealthChange = (health: StoreHealth) => {
+    if (health.ok) logger.info('the store writes again')
+    else
+      logger.error('the store cannot write; accepting is refused and settlements are kept until it can', {
+        error: health.error
+      })
+  }
+  if (config.queue.kind === 'embedded')
+    return new SqliteStore({ stateDir: config.stateDir, sync: config.store.sync, onHealthChange })
+  const rateLimits = new Map<string, LaneRateLimit>()
+  for (const destination of options.resolved.destinations)
+    if (destination.rateLimit)
+      rateLimits.set(destination.id, { max: destination.rateLimit.max, durationMs: destination.rateLimit.perMs })
+  return RedisStore.open({
+    url: config.queue.url,
+    namespace: config.queue.namespace,
+    lockDurationMs: config.queue.lockDurationMs,
+    owner: options.workerName ?? `${hostname()}-${process.pid}`,
+    rateLimits,
+    configHash: configurationHash(options.resolved),
+    onHealthChange,
+    logger
+  })
 }

@@ -5,6 +5,7 @@ import * as events from '@open-actions/testing/events'
 import { postJson } from './runtime-harness.test-helpers'
 import { resolveConfig } from './config'
 import { registry, startRuntime, type StartedRuntime } from './start'
+import { SqliteStore } from './store/sqlite-store'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -154,8 +155,10 @@ describe('no secret anywhere the runtime shows things', () => {
     expect(logs.length).toBeGreaterThan(5)
     expect(hits(logs.join('\n'))).toStrictEqual([])
     await started.runtime.store.flushSettlements()
+    const { store } = started.runtime
+    if (!(store instanceof SqliteStore)) throw new Error('this test reads the embedded store')
     const onDisk = ['state.db', 'state.db-wal']
-      .map((file) => join(started.runtime.store.files.stateDir, file))
+      .map((file) => join(store.files.stateDir, file))
       .filter((file) => existsSync(file))
       .map((file) => readFileSync(file).toString('latin1'))
       .join('')

@@ -4,7 +4,7 @@ import { loadConfigFile, resolveConfig, type ResolvedConfig, type RuntimeConfigI
 import type { LogLevel } from './logger'
 import { manifest } from './manifest.generated'
 import { createRegistry, type Registry } from './registry'
-import { OpenActionsRuntime } from './runtime'
+import { OpenActionsRuntime, type RuntimeRole } from './runtime'
 import { sampleConfig } from './sample-config'
 import { assertListenable } from './server/access'
 import { createRuntimeServer } from './server/app'
@@ -43,6 +43,8 @@ export async function startRuntime(options: {
   readonly allowedHosts?: readonly string[]
   readonly logLevel?: LogLevel
   readonly logWrite?: (line: string) => void
+  readonly role?: RuntimeRole
+  readonly workerName?: string
 }): Promise<StartedRuntime> {
   const host = options.host ?? DEFAULT_HOST
   const port = options.port ?? DEFAULT_PORT
@@ -57,7 +59,9 @@ export async function startRuntime(options: {
     resolved: options.resolved,
     registry,
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
-    ...(options.logWrite ? { logWrite: options.logWrite } : {})
+    ...(options.logWrite ? { logWrite: options.logWrite } : {}),
+    ...(options.role ? { role: options.role } : {}),
+    ...(options.workerName ? { workerName: options.workerName } : {})
   })
   let server: Server
   try {

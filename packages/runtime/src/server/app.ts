@@ -50,7 +50,10 @@ type DeadLetterFilterInput = z.infer<typeof deadLetterFilterSchema>
 
 const deadLetterQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().regex(/^\d+$/, 'must be a cursor from a previous page').optional(),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, 'must be a cursor from a previous page')
+    .optional(),
   ...deadLetterFilterSchema.shape
 })
 
@@ -157,12 +160,6 @@ export function createApp(runtime: OpenActionsRuntime, options: ServerOptions): 
     return c.json(health, health.status === 'ok' ? 200 : 503)
   })
 
-  for (const [path, { file, type }] of Object.entries(CONSOLE_FILES)) {
-    app.get(path, hostCheck(allowed), (c) =>
-      c.body(readFileSync(join(WEB_DIR, file)), 200, { 'content-type': type, 'cache-control': 'no-store' })
-    )
-  }
-
   const admin: MiddlewareHandler[] = [
     hostCheck(allowed),
     sameOriginCheck(),
@@ -172,6 +169,15 @@ export function createApp(runtime: OpenActionsRuntime, options: ServerOptions): 
   app.get('/metrics', hostCheck(allowed), ...(metricsTokens.length > 0 ? [tokenCheck(metricsTokens)] : []), async (c) =>
     c.body(await runtime.renderMetrics(), 200, { 'content-type': metrics.contentType })
   )
+
+  // A worker process delivers: it shows its health and metrics, and nothing else.
+  if (runtime.role === 'worker') return app
+
+  for (const [path, { file, type }] of Object.entries(CONSOLE_FILES)) {
+    app.get(path, hostCheck(allowed), (c) =>
+      c.body(readFileSync(join(WEB_DIR, file)), 200, { 'content-type': type, 'cache-control': 'no-store' })
+    )
+  }
 
   // Segment's Tracking API first: its own rules (any origin, the write key), so the admin rules below never see it.
   registerTrackingRoutes(app, runtime)

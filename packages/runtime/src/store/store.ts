@@ -76,6 +76,12 @@ export interface DeliveryStore {
   prune(retention: Retention, now: number): Promise<PruneReport>
 
   close(): Promise<void>
+
+  /**
+   * A store shared by processes calls `listener` when another process commits deliveries for a lane, so this
+   * process's workers claim them at once (the embedded store has no other process).
+   */
+  onNewWork?(listener: (lane: string) => void): void
 }
 
 export interface StoreHealth {
