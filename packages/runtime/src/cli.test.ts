@@ -217,4 +217,16 @@ describe('the command line, strictly', () => {
       'open-actions: start: unknown option --prot (options: --config, --host, --port, --allowed-host, --role, --queue)\n'
     )
   })
+
+  it('refuses a role or a queue it cannot run, naming what it takes', async () => {
+    expect(await main(['start', '--role', 'reader'])).toBe(2)
+    expect(await main(['start', '--queue', 'http://127.0.0.1:6379'])).toBe(2)
+    expect(await main(['start', '--role', 'api'])).toBe(2)
+    expect(stderr.join('').split('\n')).toStrictEqual([
+      'open-actions: --role must be one of all, api, worker (got "reader")',
+      'open-actions: --queue must be a redis:// or rediss:// URL (e.g. redis://127.0.0.1:6379)',
+      'open-actions: --role api needs a queue shared by processes ("queue": {"kind": "redis", "url": …}, --queue redis://… or OPEN_ACTIONS_QUEUE); the embedded store is one process that accepts and delivers',
+      ''
+    ])
+  })
 })

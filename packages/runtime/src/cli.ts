@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import type { SegmentEvent } from '@segment/actions-core'
 import Database from 'better-sqlite3'
-import { ConfigError, resolveConfig } from './config'
+import { ConfigError, readConfigFile, resolveConfig, type RuntimeConfigInput } from './config'
 import { EventValidationError, validateEvent } from './ingest/validate-events'
 import { LOG_LEVELS, type LogLevel } from './logger'
 import { OpenActionsRuntime, RoleError, type RuntimeRole } from './runtime'
@@ -131,20 +131,17 @@ async function start(args: Arguments): Promise<void> {
   if (queueUrl !== undefined && !/^rediss?:\/\/\S+$/.test(queueUrl))
     throw new UsageError('--queue must be a redis:// or rediss:// URL (e.g. redis://127.0.0.1:6379)')
   const configFile = flag(args, 'config')
-  const fromFile = loadConfig(configFile)
-  const configured = fromFile.config.queue
-  const resolved =
-    queueUrl === undefined
-      ? fromFile
-      : loadConfig(configFile, {
-          queue: {
-            kind: 'redis',
-            url: queueUrl,
-            ...(configured.kind === 'redis'
-              ? { namespace: configured.namespace, lockDurationMs: configured.lockDurationMs }
-              : {})
-          }
-        })
+  // --queue replaces the file's queue URL; its namespace and lock duration stay.
+  const raw = configFile === undefined ? {} : readConfigFile(configFile)
+  const fileQueue = typeof raw === 'object' && raw !== null ? (raw as { queue?: unknown }).queue : undefined
+  const keep =
+    typeof fileQueue === 'object' && fileQueue !== null && (fileQueue as { kind?: unknown }).kind === 'redis'
+      ? (fileQueue as Record<string, unknown>)
+      : {}
+  const resolved = loadConfig(
+    configFile,
+    queueUrl === undefined ? {} : { queue: { ...keep, kind: 'redis', url: queueUrl } as RuntimeConfigInput['queue'] }
+  )
   const portText = flag(args, 'port') ?? process.env.PORT ?? String(DEFAULT_PORT)
   const port = /^\d+$/.test(portText) ? Number(portText) : Number.NaN
   const host = flag(args, 'host') ?? process.env.HOST ?? DEFAULT_HOST

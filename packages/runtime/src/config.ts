@@ -553,13 +553,16 @@ export function resolveConfig(
 }
 
 export function loadConfigFile(file: string, registry: Registry): ResolvedConfig {
-  let raw: unknown
+  return resolveConfig(readConfigFile(file), registry, file)
+}
+
+/** A configuration file's JSON, unchecked. */
+export function readConfigFile(file: string): unknown {
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'))
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown
   } catch (error) {
     throw new ConfigError(file, [`cannot read it as JSON: ${(error as Error).message}`])
   }
-  return resolveConfig(raw, registry, file)
 }
 
 /**

@@ -55,11 +55,12 @@ async function start(
   config: ReturnType<typeof processConfig>,
   directory: string,
   role: 'all' | 'api' | 'worker',
-  name: string
+  name: string,
+  env: NodeJS.ProcessEnv = {}
 ): Promise<RuntimeProcess> {
   const started = await spawnRuntime(config, directory, {
     args: ['--role', role],
-    env: { OPEN_ACTIONS_WORKER_NAME: name }
+    env: { OPEN_ACTIONS_WORKER_NAME: name, ...env }
   })
   running.push(started)
   return started
@@ -144,7 +145,17 @@ describe('past one machine: API and worker processes on Redis (BullMQ)', () => {
 
   it('Redis unreachable: the API answers 503 with Retry-After and is degraded; when Redis is back it accepts again and nothing accepted is lost', async () => {
     const directory = scratchDir('open-actions-redis-down-')
-    const runtime = await start(configFor(directory, 'scale-down'), directory, 'all', 'all-1')
+    // The queue from the environment (OPEN_ACTIONS_QUEUE), and a vendor rate limit only a shared queue can hold.
+    const base = processConfig(join(directory, 'state'))
+    const config = {
+      ...base,
+      destinations: (base.destinations ?? []).map((instance) =>
+        instance.id === 'tray' ? { ...instance, rateLimit: { max: 1000, perMs: 1000 } } : instance
+      )
+    }
+    expect(config.destinations.some((instance) => instance.rateLimit)).toBe(true)
+    const runtime = await start(config, directory, 'all', 'all-1', { OPEN_ACTIONS_QUEUE: redis.url })
+    expect((await json(`${runtime.url}/health`)).body).toMatchObject({ role: 'all', queue: 'redis' })
     const before = await acceptAll(runtime.url, 'before', 50)
     await waitForEmptyBacklog(runtime.url)
 

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { loadConfigFile, resolveConfig, type ResolvedConfig, type RuntimeConfigInput } from './config'
+import { loadConfigFile, readConfigFile, resolveConfig, type ResolvedConfig, type RuntimeConfigInput } from './config'
 import type { LogLevel } from './logger'
 import { manifest } from './manifest.generated'
 import { createRegistry, type Registry } from './registry'
@@ -14,13 +14,15 @@ export const DEFAULT_HOST = '127.0.0.1'
 
 export const registry: Registry = createRegistry(manifest)
 
-/** A configuration file, or the embedded sample (every integration, sandbox) when none is given. */
+/**
+ * A configuration file, or the embedded sample (every integration, sandbox) when none is given; `overrides` replace
+ * top-level keys before the configuration is checked (so a `--queue` given on the command line is what the checks see).
+ */
 export function loadConfig(file: string | undefined, overrides: Partial<RuntimeConfigInput> = {}): ResolvedConfig {
   if (file) {
-    const loaded = loadConfigFile(file, registry)
-    return Object.keys(overrides).length === 0
-      ? loaded
-      : resolveConfig({ ...loaded.config, ...overrides }, registry, file)
+    if (Object.keys(overrides).length === 0) return loadConfigFile(file, registry)
+    const raw = readConfigFile(file)
+    return resolveConfig(typeof raw === 'object' && raw !== null ? { ...raw, ...overrides } : raw, registry, file)
   }
   return resolveConfig({ ...sampleConfig, ...overrides }, registry, '(embedded sample configuration)')
 }
