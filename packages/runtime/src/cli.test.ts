@@ -224,8 +224,8 @@ describe('the command line, strictly', () => {
     expect(await main(['start', '--role', 'api'])).toBe(2)
     expect(stderr.join('').split('\n')).toStrictEqual([
       'open-actions: --role must be one of all, api, worker (got "reader")',
-      'open-actions: --queue must be a redis:// or rediss:// URL (e.g. redis://127.0.0.1:6379)',
-      'open-actions: --role api needs a queue shared by processes ("queue": {"kind": "redis", "url": …}, --queue redis://… or OPEN_ACTIONS_QUEUE); the embedded store is one process that accepts and delivers',
+      'open-actions: --queue must be a redis://, rediss://, postgres:// or postgresql:// URL (e.g. redis://127.0.0.1:6379)',
+      'open-actions: --role api needs a queue shared by processes ("queue": {"kind": "redis" or "postgres", "url": …}, --queue or OPEN_ACTIONS_QUEUE); the embedded store is one process that accepts and delivers',
       ''
     ])
   })

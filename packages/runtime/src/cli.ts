@@ -18,9 +18,9 @@ import { DEFAULT_HOST, DEFAULT_PORT, loadConfig, registry, StartError, startRunt
 const USAGE = `open-actions <command>
 
   start    [--config <file>] [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--allowed-host <name>]...
-           [--role all|api|worker] [--queue redis://host:port]
+           [--role all|api|worker] [--queue redis://host:port | postgres://user@host/db]
            Start the runtime (embedded sample configuration, sandbox mode, when no --config).
-           --queue shares accepted events through Redis (BullMQ) with other processes; --role api only accepts,
+           --queue shares accepted events through Redis or PostgreSQL (BullMQ) with other processes; --role api only accepts,
            --role worker only delivers (it serves /health and /metrics), all (default) does both.
   send     <event.json> [--config <file>] [--instance <id>]
            Run an event (or an array) through the sandbox and print the requests it would send.
@@ -128,19 +128,29 @@ async function start(args: Arguments): Promise<void> {
   if (!(ROLES as readonly string[]).includes(role))
     throw new UsageError(`--role must be one of ${ROLES.join(', ')} (got "${role}")`)
   const queueUrl = flag(args, 'queue') ?? (process.env.OPEN_ACTIONS_QUEUE || undefined)
-  if (queueUrl !== undefined && !/^rediss?:\/\/\S+$/.test(queueUrl))
-    throw new UsageError('--queue must be a redis:// or rediss:// URL (e.g. redis://127.0.0.1:6379)')
+  if (queueUrl !== undefined && !/^(rediss?|postgres(ql)?):\/\/\S+$/.test(queueUrl))
+    throw new UsageError(
+      '--queue must be a redis://, rediss://, postgres:// or postgresql:// URL (e.g. redis://127.0.0.1:6379)'
+    )
   const configFile = flag(args, 'config')
   // --queue replaces the file's queue URL; its namespace and lock duration stay.
   const raw = configFile === undefined ? {} : readConfigFile(configFile)
   const fileQueue = typeof raw === 'object' && raw !== null ? (raw as { queue?: unknown }).queue : undefined
   const keep =
-    typeof fileQueue === 'object' && fileQueue !== null && (fileQueue as { kind?: unknown }).kind === 'redis'
+    typeof fileQueue === 'object' && fileQueue !== null && (fileQueue as { kind?: unknown }).kind !== 'embedded'
       ? (fileQueue as Record<string, unknown>)
       : {}
   const resolved = loadConfig(
     configFile,
-    queueUrl === undefined ? {} : { queue: { ...keep, kind: 'redis', url: queueUrl } as RuntimeConfigInput['queue'] }
+    queueUrl === undefined
+      ? {}
+      : {
+          queue: {
+            ...keep,
+            kind: queueUrl.startsWith('redis') ? 'redis' : 'postgres',
+            url: queueUrl
+          } as RuntimeConfigInput['queue']
+        }
   )
   const portText = flag(args, 'port') ?? process.env.PORT ?? String(DEFAULT_PORT)
   const port = /^\d+$/.test(portText) ? Number(portText) : Number.NaN
@@ -174,7 +184,7 @@ async function start(args: Arguments): Promise<void> {
   })
   process.stderr.write(
     role === 'worker'
-      ? `\nOpen Actions worker on ${started.url} (${resolved.config.transport} mode, queue on Redis): ${started.url}/health and /metrics\n\n`
+      ? `\nOpen Actions worker on ${started.url} (${resolved.config.transport} mode, queue on ${resolved.config.queue.kind === 'postgres' ? 'PostgreSQL' : 'Redis'}): ${started.url}/health and /metrics\n\n`
       : `\nOpen Actions runtime on ${started.url} (${resolved.config.transport} mode${role === 'api' ? ', API only' : ''}). Web page: ${started.url}/\n\n`
   )
   let stopping = false
@@ -368,9 +378,9 @@ function validateCommand(args: Arguments): void {
 async function backupCommand(args: Arguments): Promise<void> {
   const [file = ''] = args.files
   const { stateDir, queue } = loadConfig(flag(args, 'config')).config
-  if (queue.kind === 'redis')
+  if (queue.kind !== 'embedded')
     throw new UsageError(
-      'backup copies the embedded store; with "queue": {"kind": "redis"} the state is in Redis: back it up there (its append-only file, or BGSAVE)'
+      `backup copies the embedded store; with "queue": {"kind": "${queue.kind}"} the state is in ${queue.kind === 'redis' ? 'Redis: back it up there (its append-only file, or BGSAVE)' : 'PostgreSQL: back it up there (pg_dump, or your base backups and WAL archive)'}`
     )
   const database = join(stateDir, 'state.db')
   if (!existsSync(database)) throw new UsageError(`no store at ${database}`)

@@ -95,6 +95,16 @@ export const faultSchema = z.strictObject({
 })
 export type Fault = z.infer<typeof faultSchema>
 
+const sharedQueueShape = {
+  /** Names every key (Redis) or schema (PostgreSQL: `oa_<namespace>`), so several runtimes can share one server. */
+  namespace: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be letters, digits, ".", "-" and "_" (at most 64)')
+    .default('open-actions'),
+  /** How long a delivery claimed by a worker that died waits before another worker takes it over. */
+  lockDurationMs: z.number().int().min(1000).max(600_000).default(30_000)
+}
+
 export const configSchema = z.strictObject({
   /**
    * `sandbox` (default): outbound HTTP goes, over a real loopback socket, to vendor simulators on this machine.
@@ -151,7 +161,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /**
    * Where accepted events wait for delivery. `embedded` (default): the SQLite store under `stateDir`, one process.
-   * `redis`: BullMQ on Redis, shared by any number of API and worker processes (`open-actions start --role`).
+   * `redis` or `postgres`: BullMQ on Redis or on PostgreSQL, shared by any number of API and worker processes
+   * (`open-actions start --role`).
    */
   queue: z
     .discriminatedUnion('kind', [
@@ -160,13 +171,13 @@ export const configSchema = z.strictObject({
         kind: z.literal('redis'),
         /** `redis://[:password@]host:port[/db]` or `rediss://` (TLS); `${ENV}` references work here too. */
         url: z.string().regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL'),
-        /** Names every key, so several runtimes can share one Redis. */
-        namespace: z
-          .string()
-          .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be letters, digits, ".", "-" and "_" (at most 64)')
-          .default('open-actions'),
-        /** How long a delivery claimed by a worker that died waits before another worker takes it over. */
-        lockDurationMs: z.number().int().min(1000).max(600_000).default(30_000)
+        ...sharedQueueShape
+      }),
+      z.strictObject({
+        kind: z.literal('postgres'),
+        /** `postgres://user[:password]@host:port/database` (or `postgresql://`); `${ENV}` references work here too. */
+        url: z.string().regex(/^postgres(ql)?:\/\/[^\s]+$/, 'must be a postgres:// or postgresql:// URL'),
+        ...sharedQueueShape
       })
     ])
     .default({ kind: 'embedded' }),
@@ -510,7 +521,7 @@ export function resolveConfig(
     })
   })
 
-  if (config.queue.kind === 'redis' && config.deadLetterFile !== undefined)
+  if (config.queue.kind !== 'embedded' && config.deadLetterFile !== undefined)
     problems.push(
       'deadLetterFile: an earlier release\'s dead-letter file is imported into the embedded store; start once without "queue" to import it'
     )
@@ -518,7 +529,7 @@ export function resolveConfig(
     config.destinations.forEach((instance, index) => {
       if (instance.rateLimit)
         problems.push(
-          `destinations[${index}] "${instance.id}": rateLimit needs the shared queue ("queue": {"kind": "redis", "url": …} or --queue redis://…): it is BullMQ's limiter, held across workers`
+          `destinations[${index}] "${instance.id}": rateLimit needs a shared queue ("queue": {"kind": "redis" or "postgres", "url": …} or --queue): it is BullMQ's limiter, held across workers`
         )
     })
 
@@ -579,8 +590,8 @@ export function configSecrets(resolved: ResolvedConfig): string[] {
   }
   secrets.push(...Object.keys(resolved.config.writeKeys))
   const { queue } = resolved.config
-  if (queue.kind === 'redis') {
-    const password = redisPassword(queue.url)
+  if (queue.kind !== 'embedded') {
+    const password = urlPassword(queue.url)
     if (password) secrets.push(password, encodeURIComponent(password))
   }
   for (const source of resolved.sources) {
@@ -592,8 +603,8 @@ export function configSecrets(resolved: ResolvedConfig): string[] {
   return secrets
 }
 
-/** The password in a Redis URL (`redis://:secret@host` or `redis://user:secret@host`), decoded. */
-export function redisPassword(url: string): string | undefined {
+/** The password in a server URL (`redis://:secret@host`, `postgres://user:secret@host/db`), decoded. */
+export function urlPassword(url: string): string | undefined {
   try {
     const password = new URL(url).password
     return password === '' ? undefined : decodeURIComponent(password)
@@ -618,7 +629,8 @@ export function configurationHash(resolved: ResolvedConfig): string {
     batching: config.batching,
     dedupeWindowMs: config.dedupeWindowMs,
     retention: config.retention,
-    queue: config.queue.kind === 'redis' ? { namespace: config.queue.namespace } : config.queue
+    queue:
+      config.queue.kind === 'embedded' ? config.queue : { kind: config.queue.kind, namespace: config.queue.namespace }
   }
   return createHash('sha256').update(canonicalJson(shared)).digest('hex')
 }

@@ -17,6 +17,7 @@ import { type SimulatorServer, startSimulatorServer } from './simulators/server'
 import { type StatBucket, Stats } from './stats'
 import { importDeadLetterFile } from './store/import-dead-letter-file'
 import { type EventResult, targetKey } from './store/results'
+import { PostgresStore } from './store/postgres-store'
 import { type LaneRateLimit, RedisStore } from './store/redis-store'
 import { SqliteStore } from './store/sqlite-store'
 import type {
@@ -102,7 +103,7 @@ export interface RuntimeHealth {
   readonly status: 'ok' | 'degraded'
   readonly role: RuntimeRole
   /** Where accepted events wait: `embedded` (SQLite) or `redis` (BullMQ). */
-  readonly queue: 'embedded' | 'redis'
+  readonly queue: 'embedded' | 'redis' | 'postgres'
   readonly transport: 'sandbox' | 'live'
   readonly store: { readonly kind: string; readonly ok: boolean; readonly error?: string; readonly since?: string }
   readonly backlog: number
@@ -266,7 +267,7 @@ export class OpenActionsRuntime {
     const role = options.role ?? 'all'
     if (role !== 'all' && resolved.config.queue.kind === 'embedded')
       throw new RoleError(
-        `--role ${role} needs a queue shared by processes ("queue": {"kind": "redis", "url": …}, --queue redis://… or OPEN_ACTIONS_QUEUE); the embedded store is one process that accepts and delivers`
+        `--role ${role} needs a queue shared by processes ("queue": {"kind": "redis" or "postgres", "url": …}, --queue or OPEN_ACTIONS_QUEUE); the embedded store is one process that accepts and delivers`
       )
     const logger = createLogger({
       level: options.logLevel ?? 'info',
@@ -476,7 +477,7 @@ export class OpenActionsRuntime {
     return {
       status: health.ok && readable ? 'ok' : 'degraded',
       role: this.role,
-      queue: this.store.kind === 'redis' ? 'redis' : 'embedded',
+      queue: this.config.config.queue.kind,
       transport: this.config.config.transport,
       store: { kind: this.store.kind, ...health },
       backlog: counts.backlog,
@@ -690,7 +691,7 @@ async function openStore(options: RuntimeOptions, logger: Logger): Promise<Deliv
   for (const destination of options.resolved.destinations)
     if (destination.rateLimit)
       rateLimits.set(destination.id, { max: destination.rateLimit.max, durationMs: destination.rateLimit.perMs })
-  return RedisStore.open({
+  const shared = {
     url: config.queue.url,
     namespace: config.queue.namespace,
     lockDurationMs: config.queue.lockDurationMs,
@@ -699,5 +700,6 @@ async function openStore(options: RuntimeOptions, logger: Logger): Promise<Deliv
     configHash: configurationHash(options.resolved),
     onHealthChange,
     logger
-  })
+  }
+  return config.queue.kind === 'redis' ? RedisStore.open(shared) : PostgresStore.open(shared)
 }

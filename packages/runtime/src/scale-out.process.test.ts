@@ -16,37 +16,40 @@ import {
   waitFor,
   waitForEmptyBacklog
 } from './process-harness.test-helpers'
-import { type RedisServer, startRedisServer } from './redis-server.test-helpers'
+import { startPostgresServer, startRedisServer } from '@open-actions/testing/servers'
 import type { EventResult } from './store/results'
 
 /*
- * Past one machine, with real processes: a real redis-server on a free port, the built CLI started as one API process
- * and two worker processes sharing it, a worker killed with -9 in the middle of its deliveries, Redis stopped and
- * started again under the API; every accepted event is counted through the API.
+ * Past one machine, with real processes, on each shared queue: a real redis-server, then a real PostgreSQL, on free
+ * ports; the built CLI started as one API process and two worker processes sharing it, a worker killed with -9 in the
+ * middle of its deliveries, the server stopped and started again under the API; every accepted event is counted
+ * through the API.
  */
 jest.setTimeout(180_000)
 
-let redis: RedisServer
+interface Server {
+  readonly url: string
+  stop(): Promise<void>
+  start(): Promise<void>
+  dispose(): Promise<void>
+}
+
 const running: RuntimeProcess[] = []
 
-beforeAll(async () => {
-  assertBuilt()
-  redis = await startRedisServer()
-})
+beforeAll(() => assertBuilt())
 
 afterEach(() => {
   for (const process of running.splice(0)) if (process.child.exitCode === null) process.child.kill('SIGKILL')
 })
 
-afterAll(async () => {
-  await redis.dispose()
-})
-
 const slowly = (delayMs: number): Fault[] => SAMPLE_VENDOR_HOSTS.map((host) => ({ host, delayMs }))
+
+let server: Server
+let kind: 'redis' | 'postgres'
 
 function configFor(directory: string, namespace: string, overrides: Parameters<typeof processConfig>[1] = {}) {
   return processConfig(join(directory, 'state'), {
-    queue: { kind: 'redis', url: redis.url, namespace, lockDurationMs: 2000 },
+    queue: { kind, url: server.url, namespace, lockDurationMs: 2000 },
     ...overrides
   })
 }
@@ -91,12 +94,24 @@ async function metric(url: string, name: string): Promise<number> {
   return total
 }
 
-describe('past one machine: API and worker processes on Redis (BullMQ)', () => {
+describe.each([
+  { backend: 'redis' as const, startServer: startRedisServer },
+  { backend: 'postgres' as const, startServer: startPostgresServer }
+])('past one machine: API and worker processes on $backend (BullMQ)', ({ backend, startServer }) => {
+  beforeAll(async () => {
+    kind = backend
+    server = await startServer()
+  }, 60_000)
+
+  afterAll(async () => {
+    await server.dispose()
+  })
+
   it('one API and two workers: nothing is delivered before a worker starts, a retried ingest is not queued twice, a worker killed -9 mid-delivery loses nothing', async () => {
     const directory = scratchDir('open-actions-scale-')
     const config = configFor(directory, 'scale-kill', { sandbox: { faults: slowly(400) } })
     const api = await start(config, directory, 'api', 'api-1')
-    expect((await json(`${api.url}/health`)).body).toMatchObject({ status: 'ok', role: 'api', queue: 'redis' })
+    expect((await json(`${api.url}/health`)).body).toMatchObject({ status: 'ok', role: 'api', queue: backend })
 
     // No worker yet: accepted, committed to Redis, and waiting.
     const ids = await acceptAll(api.url, 'scale', 400)
@@ -112,7 +127,7 @@ describe('past one machine: API and worker processes on Redis (BullMQ)', () => {
 
     const first = await start(config, directory, 'worker', 'worker-1')
     const second = await start(config, directory, 'worker', 'worker-2')
-    expect((await json(`${first.url}/health`)).body).toMatchObject({ status: 'ok', role: 'worker', queue: 'redis' })
+    expect((await json(`${first.url}/health`)).body).toMatchObject({ status: 'ok', role: 'worker', queue: backend })
     // A worker shows its health and metrics, nothing else.
     expect((await fetch(`${first.url}/v1/events/${ids[0]}`)).status).toBe(404)
     expect((await fetch(`${first.url}/`)).status).toBe(404)
@@ -143,8 +158,8 @@ describe('past one machine: API and worker processes on Redis (BullMQ)', () => {
     expect((await json<{ deadLetters: number }>(`${api.url}/health`)).body.deadLetters).toBe(0)
   })
 
-  it('Redis unreachable: the API answers 503 with Retry-After and is degraded; when Redis is back it accepts again and nothing accepted is lost', async () => {
-    const directory = scratchDir('open-actions-redis-down-')
+  it('the server unreachable: the API answers 503 with Retry-After and is degraded; when it is back it accepts again and nothing accepted is lost', async () => {
+    const directory = scratchDir('open-actions-server-down-')
     // The queue from the environment (OPEN_ACTIONS_QUEUE), and a vendor rate limit only a shared queue can hold.
     const base = processConfig(join(directory, 'state'))
     const config = {
@@ -154,12 +169,12 @@ describe('past one machine: API and worker processes on Redis (BullMQ)', () => {
       )
     }
     expect(config.destinations.some((instance) => instance.rateLimit)).toBe(true)
-    const runtime = await start(config, directory, 'all', 'all-1', { OPEN_ACTIONS_QUEUE: redis.url })
-    expect((await json(`${runtime.url}/health`)).body).toMatchObject({ role: 'all', queue: 'redis' })
+    const runtime = await start(config, directory, 'all', 'all-1', { OPEN_ACTIONS_QUEUE: server.url })
+    expect((await json(`${runtime.url}/health`)).body).toMatchObject({ role: 'all', queue: backend })
     const before = await acceptAll(runtime.url, 'before', 50)
     await waitForEmptyBacklog(runtime.url)
 
-    await redis.stop()
+    await server.stop()
     const refused = await postEvents(runtime.url, eventBatch('during', 10))
     expect(refused.status).toBe(503)
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
@@ -167,7 +182,7 @@ describe('past one machine: API and worker processes on Redis (BullMQ)', () => {
     expect(health.status).toBe(503)
     expect(health.body).toMatchObject({ status: 'degraded', store: { ok: false } })
 
-    await redis.start()
+    await server.start()
     await waitFor('accepting again', async () => {
       const response = await postEvents(runtime.url, eventBatch('after', 20))
       return response.status === 202 ? true : undefined
@@ -190,10 +205,12 @@ describe('past one machine: API and worker processes on Redis (BullMQ)', () => {
     await start(config, directory, 'api', 'api-1')
     const changed = { ...config, delivery: { ...config.delivery, retryForMs: 60_000 } }
     await expect(start(changed, directory, 'worker', 'worker-1')).rejects.toThrow(
-      /the processes running on this Redis \(namespace "scale-config"\) use another configuration/
+      /the processes running on this (Redis|PostgreSQL) \(namespace "scale-config"\) use another configuration/
     )
   })
+})
 
+describe('roles without a shared queue', () => {
   it('--role api or worker without a shared queue is refused with what to do', async () => {
     const directory = scratchDir('open-actions-scale-role-')
     await expect(start(processConfig(join(directory, 'state')), directory, 'worker', 'w')).rejects.toThrow(

@@ -17,6 +17,8 @@
 const COMMON = `
 local P = KEYS[1]
 local function recKey(id, g) return P .. 'ev:' .. id .. '|' .. g end
+-- A retry's member: generation and target index first, so retries due at the same time go out in acceptance order.
+local function retryMember(g, i, job) return string.format('%015d|%04d|%s', tonumber(g), tonumber(i), job) end
 local function decrLetters(instance)
   local left = redis.call('HINCRBY', P .. 'dlc', instance, -1)
   if left <= 0 then redis.call('HDEL', P .. 'dlc', instance) end
@@ -140,7 +142,7 @@ for k, c in ipairs(items) do
   if c.lt then replayLetter(c.lt, now, c.j) end
   local raw = redis.call('HGET', key, 'r:' .. c.i)
   redis.call('ZREM', P .. 'due:' .. c.l, c.j)
-  redis.call('ZREM', P .. 'retry:' .. c.l, c.j)
+  redis.call('ZREM', P .. 'retry:' .. c.l, retryMember(c.g, c.i, c.j))
   if not raw then
     out[k] = {'stale'}
   else
@@ -189,7 +191,7 @@ for k, s in ipairs(items) do
       r.st = 'p'
       r.na = s.at
       redis.call('ZADD', P .. 'due:' .. r.l, s.at, r.j)
-      redis.call('ZADD', P .. 'retry:' .. r.l, s.at, r.j)
+      redis.call('ZADD', P .. 'retry:' .. r.l, s.at, retryMember(s.g, s.i, r.j))
       out[k] = 1
     else
       local pending = redis.call('HINCRBY', key, 'p', -1)
@@ -253,7 +255,7 @@ for _, idg in ipairs(items) do
       local r = cjson.decode(redis.call('HGET', key, 'r:' .. i))
       if r.dl and removeLetter(r.dl) then letters = letters + 1 end
       redis.call('ZREM', P .. 'due:' .. r.l, r.j)
-      redis.call('ZREM', P .. 'retry:' .. r.l, r.j)
+      redis.call('ZREM', P .. 'retry:' .. r.l, retryMember(g, i, r.j))
     end
     if f[3] == '1' then redis.call('DECRBY', P .. 'backlog', tonumber(f[2])) end
     dropRecord(id, g)

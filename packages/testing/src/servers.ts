@@ -1,5 +1,9 @@
+/**
+ * Real servers for tests and benchmarks: Debian's redis-server and PostgreSQL, each on a free loopback port with a
+ * private directory, started and stopped by the caller (`.ci/run` installs both when missing). Nothing is mocked.
+ */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -120,6 +124,105 @@ export async function startRedisServer(): Promise<RedisServer> {
     },
     cli(...args: string[]) {
       return execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' })
+    }
+  }
+}
+
+/** A real PostgreSQL (Debian's), on a free loopback port with a private data and socket directory. */
+export interface PostgresServer {
+  readonly port: number
+  readonly url: string
+  stop(): Promise<void>
+  start(): Promise<void>
+  dispose(): Promise<void>
+}
+
+function binDir(): string {
+  const root = '/usr/lib/postgresql'
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((entry) => existsSync(join(root, entry, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
+    : []
+  const version = versions[0]
+  if (version === undefined)
+    throw new Error("PostgreSQL is not installed: install Debian's postgresql (.ci/run installs it when missing)")
+  return join(root, version, 'bin')
+}
+
+/**
+ * PostgreSQL refuses to run as root: as root the server runs as the `postgres` user the Debian package creates (with
+ * `runuser`), otherwise as the current user. Trust authentication on 127.0.0.1 only, no data outside its directory.
+ */
+export async function startPostgresServer(): Promise<PostgresServer> {
+  const bin = binDir()
+  const port = await freePort()
+  const root = mkdtempSync(join(tmpdir(), 'open-actions-postgres-'))
+  chmodSync(root, 0o777)
+  const data = join(root, 'data')
+  const asRoot = process.getuid?.() === 0
+  const run = (command: string, args: string[]) =>
+    asRoot
+      ? { file: 'runuser', args: ['-u', 'postgres', '--', join(bin, command), ...args] }
+      : { file: join(bin, command), args }
+  const init = run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync'])
+  execFileSync(init.file, init.args, { stdio: 'ignore' })
+  let child: ChildProcess | undefined
+  let output = ''
+  const start = async () => {
+    output = ''
+    const server = run('postgres', [
+      '-D',
+      data,
+      '-p',
+      String(port),
+      '-k',
+      root,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=300',
+      '-c',
+      'fsync=on'
+    ])
+    child = spawn(server.file, server.args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    const deadline = Date.now() + 20_000
+    for (;;) {
+      const ready = run('pg_isready', ['-h', '127.0.0.1', '-p', String(port)])
+      try {
+        execFileSync(ready.file, ready.args, { stdio: 'ignore' })
+        return
+      } catch {
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`PostgreSQL did not start on port ${port}:\n${output.slice(-2000)}`)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    }
+  }
+  const stop = async () => {
+    const running = child
+    child = undefined
+    if (!running || running.exitCode !== null) return
+    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()))
+    // Fast shutdown of the postmaster itself (runuser does not pass signals on): clients are disconnected, what was
+    // committed stays.
+    const pidFile = join(data, 'postmaster.pid')
+    const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : Number.NaN
+    if (Number.isInteger(pid) && pid > 0) process.kill(pid, 'SIGINT')
+    else running.kill('SIGINT')
+    await exited
+  }
+  await start()
+  return {
+    port,
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    start,
+    stop,
+    async dispose() {
+      await stop()
+      rmSync(root, { recursive: true, force: true })
     }
   }
 }
