@@ -737,25 +737,31 @@ export class BullMqStore implements DeliveryStore {
       const target = JSON.parse(text) as TargetRef
       if (isConfigured(target)) continue
       const queue = this.queue(target.instance)
-      for (;;) {
-        const jobs = (await queue.getJobs(['wait', 'delayed', 'prioritized'], 0, CHUNK * 4)).filter(
-          (job) => job.data.a === target.action && job.data.s === target.subscription
-        )
-        if (jobs.length === 0) break
-        const items: SettleItem[] = jobs.map((job) => ({
-          id: job.data.id,
-          g: job.data.g,
-          i: job.data.i,
-          j: job.id ?? '',
-          o: 'dead',
-          dt: JSON.stringify(NOT_CONFIGURED(target)),
-          rs: NOT_CONFIGURED(target),
-          tin: target.instance,
-          tg: JSON.stringify(plainTarget(target))
-        }))
-        const replies = await this.records.settle(items, now)
-        orphaned += replies.filter((reply) => reply !== 0).length
-        await Promise.all(jobs.map((job) => queue.remove(job.id ?? '').catch(() => 0)))
+      // Page through each state's list; what is dead-lettered leaves it, so the next page starts that much earlier.
+      for (const state of ['wait', 'delayed', 'prioritized'] as const) {
+        let offset = 0
+        for (;;) {
+          const page = await queue.getJobs([state], offset, offset + CHUNK - 1, true)
+          if (page.length === 0) break
+          const jobs = page.filter((job) => job.data.a === target.action && job.data.s === target.subscription)
+          if (jobs.length > 0) {
+            const items: SettleItem[] = jobs.map((job) => ({
+              id: job.data.id,
+              g: job.data.g,
+              i: job.data.i,
+              j: job.id ?? '',
+              o: 'dead',
+              dt: JSON.stringify(NOT_CONFIGURED(target)),
+              rs: NOT_CONFIGURED(target),
+              tin: target.instance,
+              tg: JSON.stringify(plainTarget(target))
+            }))
+            const replies = await this.records.settle(items, now)
+            orphaned += replies.filter((reply) => reply !== 0).length
+            await Promise.all(jobs.map((job) => queue.remove(job.id ?? '').catch(() => 0)))
+          }
+          offset += page.length - jobs.length
+        }
       }
       await this.records.removeTarget(text)
     }

@@ -122,6 +122,32 @@ export function describeSharedStore(
       expect(await second.nextDueAt('tray')).toBeGreaterThan(now + 50_000)
     })
 
+    it('at start, dead-letters the deliveries of a removed subscription wherever they wait in a long queue', async () => {
+      const namespace = `orphans-${randomUUID()}`
+      const first = await open(namespace, 'worker-1')
+      const removed: TargetRef = { ...tray, subscription: 'Removed' }
+      const now = Date.now()
+      await accept(first, 2_100, now)
+      await first.accept(
+        Array.from({ length: 5 }, (_, index) => ({
+          eventId: `gone-${index}`,
+          event: { type: 'track', event: 'Gone', userId: 'u', messageId: `gone-${index}` } as SegmentEvent,
+          receivedAt: now,
+          targets: [removed]
+        })),
+        { now, dedupeWindowMs: 60_000 }
+      )
+      const restarted = await open(namespace, 'worker-1')
+      expect(await restarted.resume((target) => target.subscription !== 'Removed', now)).toStrictEqual({
+        resumed: 0,
+        orphaned: 5
+      })
+      expect((await restarted.counts()).backlog).toBe(2_100)
+      expect(
+        (await restarted.deadLetters({ limit: 10 })).deadLetters.map((letter) => letter.eventId).sort()
+      ).toStrictEqual(['gone-0', 'gone-1', 'gone-2', 'gone-3', 'gone-4'])
+    })
+
     it('processes with another configuration are refused while one runs; the same one is welcome', async () => {
       const namespace = `config-${randomUUID()}`
       await open(namespace, 'api', { configHash: 'a'.repeat(64) })
