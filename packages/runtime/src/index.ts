@@ -1,5 +1,3 @@
-import { readPackageVersion } from '@open-actions/core'
-
 export { OpenActionsRuntime, RoleError } from './runtime'
 export type { RuntimeHealth, RuntimeOptions, RuntimeRole } from './runtime'
 export { BacklogFullError, UnknownSourceError } from './ingest/ingest'
@@ -40,4 +38,5 @@ export { FaultBook } from './transport/faults'
 export { DeliveryRecorder, requestContext } from './transport/recorder'
 export type { DeliveryRecord, RequestContext } from './transport/recorder'
 export { RuntimeMetrics } from './metrics'
-export const VERSION: string = readPackageVersion(__dirname)
+/** This package's version, written into the build from its package.json (nothing is read at import). */
+export const VERSION: string = '0.0.0-development'

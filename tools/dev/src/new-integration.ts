@@ -75,6 +75,13 @@ export function scaffold(raw: string, options: { readonly into?: string } = {}):
   const packageJson = JSON.parse(readFileSync(packageJsonFile, 'utf8')) as Record<string, unknown>
   delete packageJson.private
   packageJson.description = `${names.title} destination for Segment Actions runtimes.`
+  // Where it lives, for npm's page and provenance; published with provenance like every other integration.
+  const directory = `packages/integrations/${names.slug}`
+  const repository = packageJson.repository as { directory?: string }
+  repository.directory = directory
+  packageJson.homepage = String(packageJson.homepage).replace('packages/integrations/example', directory)
+  packageJson.keywords = ['segment', 'actions', 'destination', names.slug]
+  packageJson.publishConfig = { access: 'public', provenance: true }
   writeFileSync(packageJsonFile, `${JSON.stringify(packageJson, null, 2)}\n`)
   writeFileSync(join(target, 'CHANGELOG.md'), `# @open-actions/${names.slug}\n`)
   rmSync(join(target, 'contract.json'), { force: true })

@@ -182,7 +182,15 @@ describe('the scaffold', () => {
         `module.exports = { ...require(${JSON.stringify(join(REPO_ROOT, 'jest.preset.js'))}), rootDir: __dirname }\n`
       )
       expect(existsSync(join(target, 'src', 'acme-cloud-api.ts'))).toBe(true)
-      expect(readFileSync(join(target, 'package.json'), 'utf8')).toContain('"name": "@open-actions/acme-cloud"')
+      const packageJson = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8')) as Record<string, unknown>
+      expect(packageJson).toMatchObject({
+        name: '@open-actions/acme-cloud',
+        repository: { directory: 'packages/integrations/acme-cloud' },
+        homepage: 'https://github.com/open-actions/open-actions/tree/main/packages/integrations/acme-cloud#readme',
+        keywords: ['segment', 'actions', 'destination', 'acme-cloud'],
+        publishConfig: { access: 'public', provenance: true }
+      })
+      expect(packageJson.private).toBeUndefined()
       expect(readFileSync(join(target, 'src', 'destination.ts'), 'utf8')).toContain("name: 'Acme Cloud (Actions)'")
       execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(target, 'tsconfig.json'), '--noEmit'], {
         stdio: 'pipe'

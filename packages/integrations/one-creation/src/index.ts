@@ -1,5 +1,3 @@
-import { readPackageVersion } from '@open-actions/core'
-
 export { createOneCreation } from './one-creation-client'
 export type { OneCreationClient } from './one-creation-client'
 export { connect } from './connect'
@@ -15,4 +13,5 @@ export {
   traitKeyOf
 } from './preference-messages'
 export type { Flow, PreferenceInput, PreferencePayload } from './preference-messages'
-export const VERSION: string = readPackageVersion(__dirname)
+/** This package's version, written into the build from its package.json (nothing is read at import). */
+export const VERSION: string = '0.0.0-development'

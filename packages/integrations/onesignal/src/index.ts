@@ -1,5 +1,3 @@
-import { readPackageVersion } from '@open-actions/core'
-
 export { destination } from './destination'
 export { source, toSegmentTrack, oneSignalEventSchema, oneSignalSourceSettingsSchema } from './source/onesignal-source'
 export type { OneSignalEvent, OneSignalSourceSettings } from './source/onesignal-source'
@@ -13,4 +11,5 @@ export { EVENT_STREAM_BODY_TEMPLATE } from './source/event-stream-template'
 export type { MessageEventKind, MessageEventName } from './source/message-events'
 export { ONESIGNAL_LIMITS } from './onesignal-api'
 export type { OneSignalSettings as Settings } from './onesignal-api'
-export const VERSION: string = readPackageVersion(__dirname)
+/** This package's version, written into the build from its package.json (nothing is read at import). */
+export const VERSION: string = '0.0.0-development'

@@ -1,5 +1,3 @@
-import { readPackageVersion } from '@open-actions/core'
-
 export { destination } from './destination'
 export type { SegmentSettings as Settings } from './segment-settings'
 export { createSegmentClient } from './tracking-client'
@@ -19,4 +17,5 @@ export { deriveMessageId, MESSAGE_TYPES, MessageTooLargeError, prepareMessage, S
 export type { MessageType, SegmentMessage, SegmentMessageInput } from './segment-message'
 export { profileRegions, trackingRegions } from './segment-regions'
 export type { SegmentRegion } from './segment-regions'
-export const VERSION: string = readPackageVersion(__dirname)
+/** This package's version, written into the build from its package.json (nothing is read at import). */
+export const VERSION: string = '0.0.0-development'
