@@ -5,6 +5,27 @@ import { format, resolveConfig } from 'prettier'
 import { integrationPackages, loadIntegration, REPO_ROOT } from './workspace'
 
 export const MANIFEST_FILE = join(REPO_ROOT, 'packages', 'runtime', 'src', 'manifest.generated.ts')
+const RUNTIME_PACKAGE = join(REPO_ROOT, 'packages', 'runtime', 'package.json')
+
+/**
+ * The runtime's package.json with a `workspace:^` dependency on every published integration (and on nothing that is
+ * not one any more), dependencies in name order. Needs no build, so it runs before `pnpm install` links a new package.
+ */
+export function runtimePackageJson(): string {
+  const current = JSON.parse(readFileSync(RUNTIME_PACKAGE, 'utf8')) as { dependencies: Record<string, string> }
+  const published = new Set(
+    integrationPackages()
+      .filter((integration) => integration.packageJson.private !== true)
+      .map((integration) => integration.packageJson.name)
+  )
+  const dependencies: Record<string, string> = {}
+  for (const [name, range] of Object.entries(current.dependencies))
+    if (!name.startsWith('@open-actions/') || name === '@open-actions/core' || published.has(name))
+      dependencies[name] = range
+  for (const name of published) dependencies[name] ??= 'workspace:^'
+  const sorted = Object.fromEntries(Object.entries(dependencies).sort(([a], [b]) => a.localeCompare(b)))
+  return `${JSON.stringify({ ...current, dependencies: sorted }, null, 2)}\n`
+}
 
 function identifier(slug: string): string {
   return slug.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase())
@@ -58,7 +79,21 @@ async function formattedManifest(): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const check = toolArguments('manifest', { check: { type: 'boolean' } }).flag('check')
+  const args = toolArguments('manifest', { check: { type: 'boolean' }, dependencies: { type: 'boolean' } })
+  const check = args.flag('check')
+  const runtimePackage = runtimePackageJson()
+  if (check && runtimePackage !== readFileSync(RUNTIME_PACKAGE, 'utf8')) {
+    console.error(
+      `${RUNTIME_PACKAGE} does not depend on every published integration: run pnpm manifest --dependencies.`
+    )
+    process.exitCode = 1
+    return
+  }
+  if (!check) writeFileSync(RUNTIME_PACKAGE, runtimePackage)
+  if (args.flag('dependencies')) {
+    console.log(`wrote ${RUNTIME_PACKAGE}`)
+    return
+  }
   const rendered = await formattedManifest()
   const current = (() => {
     try {

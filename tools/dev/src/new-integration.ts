@@ -105,9 +105,9 @@ async function main(): Promise<void> {
   const target = scaffold(name)
   console.log(`Created ${target}.
 Next (CONTRIBUTING.md has the full checklist):
-  1. pnpm install && pnpm build && pnpm manifest && pnpm check-definitions --update-contracts
+  1. pnpm refresh (links the package, builds, adds it to the runtime's manifest, writes its docs)
   2. replace the fictional API in src/${namesOf(name).slug}-api.ts with the vendor's, and its tests' fixtures with real responses
-  3. pnpm docs, write the README's overview, edit the changeset in .changeset/, and open one pull request`)
+  3. pnpm refresh again, write the README's overview, edit the changeset in .changeset/, and open one pull request`)
 }
 
 if (require.main === module) runTool(main)
