@@ -146,7 +146,7 @@ describe('configuration validation', () => {
       sources: [{ id: 'oc', integration: 'one-creation', settings: { write_key: 'w' } }]
     })
     expect(problems).toStrictEqual([
-      'destinations[0] "insider": integration "insidr" is not installed (installed: insider, moengage, one-creation, onesignal, segment, tray)',
+      `destinations[0] "insider": integration "insidr" is not installed (installed: ${[...registry.keys()].join(', ')})`,
       'destinations[1] "moe": settings.apikey is not a setting of MoEngage (Actions) (settings: api_id, api_key, region)',
       'destinations[1] "moe": settings: Data Center must be one of: "DC_01", "DC_02", "DC_03", "DC_04", "DC_05", "DC_06", or "DC_101".',
       'destinations[2] "moe": the id is used twice',

@@ -89,7 +89,7 @@ export function scaffold(raw: string, options: { readonly into?: string } = {}):
   const reference = readme.indexOf('<!-- prettier-ignore-start -->')
   writeFileSync(
     join(target, 'README.md'),
-    `# @open-actions/${names.slug}\n\n${names.title} for Segment Actions runtimes. Describe what it does and how to turn it on here, then run \`pnpm docs\`.\n${reference >= 0 ? `\n${readme.slice(reference)}` : ''}`
+    `# @open-actions/${names.slug}\n\n${names.title} for Segment Actions runtimes: one integration package over \`@open-actions/core\` in the [architecture map](../../../ARCHITECTURE.md). Describe what it does and how to turn it on here, then run \`pnpm refresh\`.\n${reference >= 0 ? `\n${readme.slice(reference)}` : ''}`
   )
   if (!options.into) {
     writeFileSync(
