@@ -117,7 +117,7 @@ describe('nothing accepted is lost, with real processes', () => {
     })
     expect(
       logLines(second.stdout).find((line) => line.msg === 'resumed deliveries left by the previous process')
-    ).toMatchObject({ level: 'info', resumed: expect.any(Number) as unknown as number })
+    ).toMatchObject({ level: 'info', resumed: expect.any(Number) })
   })
 
   it('SIGTERM with retries waiting and a vendor that never answers in time: exits within shutdownTimeoutMs, loses nothing', async () => {

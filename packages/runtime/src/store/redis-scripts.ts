@@ -37,6 +37,14 @@ local function dropRecord(id, g)
   if redis.call('HGET', P .. 'cur', id) == g then redis.call('HDEL', P .. 'cur', id) end
   return 1
 end
+-- Lists a dead letter: its fields, its place in the list (sorted by time, then id) and its instance's count.
+local function addLetter(lid, at, f)
+  local member = string.format('%015d|%s', at, lid)
+  redis.call('HSET', P .. 'dl:' .. lid, 'm', member, 'at', at, 'id', f.id, 'g', f.g, 'i', f.i, 'l', f.l,
+    'in', f.tin, 'tg', f.tg, 'hs', f.hs or '', 'rs', f.rs, 'att', f.att, 'e', f.e)
+  redis.call('ZADD', P .. 'dl', 0, member)
+  redis.call('HINCRBY', P .. 'dlc', f.tin, 1)
+end
 local function removeLetter(lid)
   local lk = P .. 'dl:' .. lid
   local f = redis.call('HMGET', lk, 'm', 'id', 'g', 'i', 'l', 'in')
@@ -207,11 +215,8 @@ for k, s in ipairs(items) do
       else
         local seq = redis.call('INCR', P .. 'dlseq')
         local lid = string.format('%012d', seq)
-        local member = string.format('%015d|%s', now, lid)
-        redis.call('HSET', P .. 'dl:' .. lid, 'm', member, 'at', now, 'id', s.id, 'g', s.g, 'i', s.i, 'l', r.l,
-          'in', s.tin, 'tg', s.tg, 'hs', s.hs or '', 'rs', s.rs, 'att', r.at, 'e', redis.call('HGET', key, 'e'))
-        redis.call('ZADD', P .. 'dl', 0, member)
-        redis.call('HINCRBY', P .. 'dlc', s.tin, 1)
+        addLetter(lid, now, {id = s.id, g = s.g, i = s.i, l = r.l, tin = s.tin, tg = s.tg, hs = s.hs, rs = s.rs,
+          att = r.at, e = redis.call('HGET', key, 'e')})
         redis.call('HINCRBY', key, 'd', 1)
         r.st = 'x'
         r.dl = lid
@@ -310,17 +315,14 @@ for _, it in ipairs(items) do
     local g = tostring(redis.call('INCR', P .. 'gen'))
     local idg = it.id .. '|' .. g
     local key = recKey(it.id, g)
-    local member = string.format('%015d|%s', it.at, it.lid)
     redis.call('HSET', key, 's', '1', 'a', it.at, 'rc', it.rc, 'e', it.e, 't', it.t, 'n', 1, 'p', 0, 'd', 1,
       'r:0', cjson.encode({st = 'x', at = it.att, hs = it.hs, dl = it.lid, j = it.h .. '-' .. g, l = it.l}),
       'd:0', it.dt)
     if redis.call('HEXISTS', P .. 'cur', it.id) == 0 then redis.call('HSET', P .. 'cur', it.id, g) end
     if it.u then redis.call('HSET', key, 'u', it.u); redis.call('SADD', P .. 'user:' .. it.u, idg) end
     if it.an then redis.call('HSET', key, 'an', it.an); redis.call('SADD', P .. 'anon:' .. it.an, idg) end
-    redis.call('HSET', P .. 'dl:' .. it.lid, 'm', member, 'at', it.at, 'id', it.id, 'g', g, 'i', 0, 'l', it.l,
-      'in', it.tin, 'tg', it.tg, 'hs', it.hs or '', 'rs', it.rs, 'att', it.att, 'e', it.e)
-    redis.call('ZADD', P .. 'dl', 0, member)
-    redis.call('HINCRBY', P .. 'dlc', it.tin, 1)
+    addLetter(it.lid, it.at, {id = it.id, g = g, i = 0, l = it.l, tin = it.tin, tg = it.tg, hs = it.hs, rs = it.rs,
+      att = it.att, e = it.e})
     redis.call('SADD', P .. 'lanes', it.l)
     added = added + 1
   end

@@ -148,6 +148,36 @@ export function describeSharedStore(
       ).toStrictEqual(['gone-0', 'gone-1', 'gone-2', 'gone-3', 'gone-4'])
     })
 
+    it('imports dead letters recorded elsewhere once, lists them, and replays them like its own', async () => {
+      const store = await open(`import-${randomUUID()}`, 'worker-1')
+      const letter = (id: string, at: string) => ({
+        id,
+        at,
+        instance: 'tray',
+        integration: 'tray',
+        partnerAction: 'sendEvent',
+        subscription: 'All',
+        eventId: `event-${id}`,
+        event: { type: 'track', event: 'Imported', userId: 'u', messageId: `event-${id}` } as SegmentEvent,
+        status: 500,
+        reason: 'the vendor was down',
+        attempts: 3
+      })
+      const letters = [letter('legacy-1', '2026-01-01T00:00:00.000Z'), letter('legacy-2', '2026-01-02T00:00:00.000Z')]
+      expect(await store.importDeadLetters(letters)).toBe(2)
+      expect(await store.importDeadLetters(letters)).toBe(0)
+      expect((await store.deadLetters({ limit: 10 })).deadLetters).toStrictEqual([letters[1], letters[0]])
+      expect(await store.counts()).toMatchObject({ deadLetters: 2, deadLettersByInstance: { tray: 2 } })
+      const now = Date.now()
+      expect(await store.replay({ ids: ['legacy-1'] }, { now, isReplayable: () => true })).toStrictEqual({
+        replayed: 1,
+        notReplayable: 0,
+        notFound: []
+      })
+      const [claim] = await store.claim('tray', 10, now)
+      expect([claim?.eventId, claim?.attempt, claim?.target.action]).toStrictEqual(['event-legacy-1', 1, 'sendEvent'])
+    })
+
     it('processes with another configuration are refused while one runs; the same one is welcome', async () => {
       const namespace = `config-${randomUUID()}`
       await open(namespace, 'api', { configHash: 'a'.repeat(64) })
