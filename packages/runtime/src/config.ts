@@ -44,6 +44,12 @@ const destinationInstanceSchema = z
      * connection pool (connections reused); `actions-core`, actions-core's own client, one connection per request.
      */
     client: z.enum(['runtime', 'actions-core']).default('runtime'),
+    /**
+     * How the instance's actions run: `compiled` (default), each subscription prepared once and run by the runtime's
+     * fast path (an action it does not cover falls back to actions-core by itself); `actions-core`, every event
+     * through actions-core's `Destination.onEvent` / `onBatch`.
+     */
+    executor: z.enum(['compiled', 'actions-core']).default('compiled'),
     /** Live transport: let this instance reach private, loopback and link-local addresses (`network.allowPrivateNetworks`). */
     allowPrivateNetworks: z.boolean().optional(),
     /**
@@ -271,6 +277,8 @@ export interface ResolvedDestination {
   readonly maxConcurrent: number
   /** The request client its actions send with (see `client` in the configuration). */
   readonly client: 'runtime' | 'actions-core'
+  /** How its actions run (see `executor` in the configuration). */
+  readonly executor: 'compiled' | 'actions-core'
   /** Live transport: private addresses reachable (the instance's setting, or `network.allowPrivateNetworks`). */
   readonly allowPrivateNetworks: boolean
   /** At most `max` deliveries per `perMs`, across every worker (redis queue). */
@@ -490,6 +498,7 @@ export function resolveConfig(
       secretKeys,
       maxConcurrent: instance.maxConcurrent ?? config.delivery.maxConcurrent,
       client: instance.client,
+      executor: instance.executor,
       allowPrivateNetworks: instance.allowPrivateNetworks ?? config.network.allowPrivateNetworks,
       ...(instance.rateLimit ? { rateLimit: instance.rateLimit } : {})
     })

@@ -9,6 +9,7 @@ import type {
 import { errorDetails } from '@open-actions/core'
 import { createSegmentClient } from '@open-actions/segment'
 import type { AttemptOutcome } from './delivery/retry-policy'
+import type { CompiledTarget } from './fast-path/compiled-target'
 import type { Claim, StateWrite } from './store/store'
 import type { DestinationTarget, Lane, SourceTarget, Target } from './targets'
 import { requestContext } from './transport/recorder'
@@ -61,7 +62,7 @@ export async function execute(
   return requestContext.run(context, () =>
     target.kind === 'source'
       ? executeSource(lane, target, claims)
-      : executeDestination(lane.destination as Destination<JSONObject>, target, claims, options)
+      : executeDestination(runnerFor(lane.destination as Destination<JSONObject>, target), claims, target, options)
   )
 }
 
@@ -92,15 +93,30 @@ export function deliveryState(
   }
 }
 
+/** Runs one target's events: its compiled fast path, or actions-core's `Destination` with the target's settings. */
+interface Runner extends CompiledTarget {
+  readonly destination: Destination<JSONObject>
+}
+
+function runnerFor(destination: Destination<JSONObject>, target: DestinationTarget): Runner {
+  if (target.compiled) return { destination, ...target.compiled }
+  return {
+    destination,
+    onEvent: (event, options) => destination.onEvent(event, target.settings, options),
+    onBatch: (events, options) => destination.onBatch([...events], target.settings, options)
+  }
+}
+
 async function executeDestination(
-  destination: Destination<JSONObject>,
-  target: DestinationTarget,
+  runner: Runner,
   claims: readonly Claim[],
+  target: DestinationTarget,
   options: AttemptOptions
 ): Promise<AttemptOutcome[]> {
   const common = {
     ...(options.logger ? { logger: options.logger } : {}),
-    ...(options.statsContext ? { statsContext: options.statsContext } : {}),
+    // A context of its own per attempt: actions-core adds the action to its tags on every call.
+    ...(options.statsContext ? { statsContext: { ...options.statsContext } } : {}),
     ...(options.signal ? { signal: options.signal } : {})
   }
   try {
@@ -109,15 +125,14 @@ async function executeDestination(
       if (!claim || claims.length !== 1) throw new Error('an unbatched target takes one event per attempt')
       const stateContext = deliveryState(claim)
       try {
-        const output = await destination.onEvent(claim.event, target.settings, { ...common, stateContext })
+        const output = await runner.onEvent(claim.event, { ...common, stateContext })
         return [{ ok: true, detail: summarize(output), state: stateContext.writes }]
       } catch (error) {
         return [{ ...failure(error), state: stateContext.writes }]
       }
     }
-    const output = await destination.onBatch(
+    const output = await runner.onBatch(
       claims.map((claim) => claim.event),
-      target.settings,
       common
     )
     const multistatus = output.find((result) => result.multistatus)?.multistatus
@@ -133,7 +148,7 @@ async function executeDestination(
     const outcome = failure(error)
     return claims.map(() => outcome)
   } finally {
-    destination.responses.length = 0
+    runner.destination.responses.length = 0
   }
 }
 

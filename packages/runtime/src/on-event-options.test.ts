@@ -19,12 +19,16 @@ interface Seen {
   signal: boolean
 }
 
+/** The statsContext tags each call saw, in order. */
+const tagsSeen: string[][] = []
+
 function probeIntegration(seen: Seen[]): IntegrationEntry {
   const record: ActionDefinition<JSONObject, JSONObject> = {
     title: 'Record',
     description: 'Records what the runtime handed it.',
     fields: {},
     perform: (_request, data) => {
+      tagsSeen.push([...(data.statsContext?.tags ?? [])])
       seen.push({
         logger: data.logger !== undefined,
         statsContext: data.statsContext !== undefined,
@@ -52,7 +56,7 @@ function probeIntegration(seen: Seen[]): IntegrationEntry {
   }
 }
 
-async function runProbe(delivery: Record<string, unknown>) {
+async function runProbe(delivery: Record<string, unknown>, count = 1) {
   const seen: Seen[] = []
   const logs: string[] = []
   const registry = createRegistry([probeIntegration(seen)])
@@ -77,7 +81,9 @@ async function runProbe(delivery: Record<string, unknown>) {
     logWrite: (line) => logs.push(line)
   })
   try {
-    await runtime.ingestEvents([events.trackEvent('Probed', {}, { messageId: 'probe-1' })])
+    await runtime.ingestEvents(
+      Array.from({ length: count }, (_, index) => events.trackEvent('Probed', {}, { messageId: `probe-${index + 1}` }))
+    )
     await runtime.drain()
     return {
       seen,
@@ -102,6 +108,13 @@ describe('OnEventOptions', () => {
     expect(metrics).toMatch(/^open_actions_actions_core_stats_total\{instance="probe-1",stat="probe\.performed"\} 2$/m)
     // A name not shaped like actions-core's own constants cannot mint a series of its own.
     expect(metrics).toMatch(/^open_actions_actions_core_stats_total\{instance="probe-1",stat="other"\} 1$/m)
+  })
+
+  it('gives each call the same tags: the instance and the action, not one more per delivery', async () => {
+    tagsSeen.length = 0
+    const { seen } = await runProbe({}, 3)
+    expect(seen).toHaveLength(3)
+    expect(tagsSeen).toStrictEqual(Array.from({ length: 3 }, () => ['instance:probe-1', 'partnerAction:record']))
   })
 
   it('passes a signal when delivery.attemptTimeoutMs bounds the attempt', async () => {

@@ -3,6 +3,8 @@ import { transform } from '@segment/actions-core'
 import { parseFql, validate } from '@segment/destination-subscriptions'
 import type { Subscription } from '@open-actions/core'
 import type { ResolvedConfig, ResolvedDestination, ResolvedSource } from './config'
+import { type CompiledTarget, compileTarget, type ExecutionPath } from './fast-path/compiled-target'
+import { actionsCoreFor } from './packages'
 import { type TargetRef, targetKey } from './store/results'
 import { type ClientKind, destinationWithTransport, runtimeRequestClient } from './transport/attach-transport'
 import type { InstanceTransport } from './transport/http-transport'
@@ -21,6 +23,10 @@ export interface DestinationTarget {
   readonly batched: boolean
   /** The instance's settings with only this subscription: built once per configuration, not per event. */
   readonly settings: JSONObject
+  /** How its deliveries run: the compiled fast path, or actions-core's `Destination` (with the reason). */
+  readonly path: ExecutionPath
+  /** The subscription prepared for the fast path (absent when it runs through actions-core). */
+  readonly compiled?: CompiledTarget
 }
 
 /** A source's messages on their way into Segment (through the source's write key), batched. */
@@ -77,6 +83,15 @@ export function buildLanes(
 ): Map<string, Lane> {
   const lanes = new Map<string, Lane>()
   for (const instance of resolved.destinations) {
+    const transport = transportFor({
+      instance: instance.id,
+      connections: instance.maxConcurrent,
+      allowPrivateNetworks: instance.allowPrivateNetworks
+    })
+    const { destination, client } = destinationWithTransport(instance.definition, transport, instance.client)
+    // A definition with its own copy of actions-core runs with that copy's classes: the fast path is written against
+    // the runtime's own, so such a definition stays on actions-core.
+    const ownCopy = !actionsCoreFor(instance.definition).own
     const targets = new Map<string, Target>()
     for (const subscription of instance.subscriptions) {
       const action = instance.definition.actions[subscription.partnerAction]
@@ -87,23 +102,32 @@ export function buildLanes(
         subscription: subscription.name ?? action?.title ?? subscription.partnerAction
       }
       const key = targetKey(ref)
+      const fql = parseFql(subscription.subscribe)
+      const settings = { ...instance.settings, subscriptions: [subscription as unknown as JSONObject] }
+      const prepared: { readonly path: ExecutionPath; readonly target?: CompiledTarget } =
+        instance.executor === 'actions-core'
+          ? { path: { path: 'actions-core', reason: 'the configuration asks for it ("executor")' } as const }
+          : ownCopy
+            ? {
+                path: {
+                  path: 'actions-core',
+                  reason: 'the package brings its own copy of @segment/actions-core'
+                } as const
+              }
+            : compileTarget(destination, subscription, settings, fql)
       targets.set(key, {
         kind: 'destination',
         ref,
         key,
         instance,
         subscription,
-        fql: parseFql(subscription.subscribe),
+        fql,
         batched: action?.performBatch !== undefined && hasBatchingEnabled(subscription),
-        settings: { ...instance.settings, subscriptions: [subscription as unknown as JSONObject] }
+        settings,
+        path: prepared.path,
+        ...(prepared.target ? { compiled: prepared.target } : {})
       })
     }
-    const transport = transportFor({
-      instance: instance.id,
-      connections: instance.maxConcurrent,
-      allowPrivateNetworks: instance.allowPrivateNetworks
-    })
-    const { destination, client } = destinationWithTransport(instance.definition, transport, instance.client)
     lanes.set(instance.id, {
       id: instance.id,
       maxConcurrent: instance.maxConcurrent,

@@ -5,18 +5,23 @@ import type { AddressInfo } from 'node:net'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
-import { presetSubscriptions } from '@open-actions/core'
+import { validate } from '@segment/destination-subscriptions'
+import { createRedactor, presetSubscriptions } from '@open-actions/core'
 import {
   DeliveryRecorder,
+  InstanceTransport,
   OpenActionsRuntime,
+  type ResolvedConfig,
+  RuntimeMetrics,
   type Sandbox,
   startSandbox,
   registry,
   resolveConfig,
   sampleConfig,
-  SqliteStore
+  SqliteStore,
+  type WireRequest
 } from '@open-actions/runtime'
-import { execute, matchTargets } from '@open-actions/runtime/internal'
+import { buildLanes, type Claim, type DestinationTarget, execute, matchTargets } from '@open-actions/runtime/internal'
 import * as events from '@open-actions/testing/events'
 import { startHttpsSink, TEST_CA_FILE } from '@open-actions/testing/https-sink'
 import { ToolUsageError, toolArguments } from './cli-args'
@@ -37,6 +42,8 @@ interface Path {
 }
 
 const SINK_WORKFLOWS = 3
+/** Events sent before each timed arm (JIT, connections), not counted. */
+const WARM_UP = 200
 
 /** Every benchmarked event gets its own messageId: Tray rightly skips a workflow that already has a message. */
 let sequence = 0
@@ -108,18 +115,20 @@ function median(values: readonly number[]): number {
 }
 
 async function measure(
-  count: number,
+  events: readonly SegmentEvent[],
+  warmUp: number,
   requestsSeen: () => number,
-  run: (index: number) => Promise<unknown>
+  run: (event: SegmentEvent) => Promise<unknown>
 ): Promise<Measurement> {
-  for (let index = 0; index < Math.min(50, count); index += 1) await run(-index - 1)
+  for (let index = 0; index < warmUp; index += 1) await run(events[index] as SegmentEvent)
   const requestsBefore = requestsSeen()
   const latencies: number[] = []
   let peak = process.memoryUsage().rss
+  const count = events.length - warmUp
   const started = process.hrtime.bigint()
-  for (let index = 0; index < count; index += 1) {
+  for (let index = warmUp; index < events.length; index += 1) {
     const at = process.hrtime.bigint()
-    await run(index)
+    await run(events[index] as SegmentEvent)
     latencies.push(Number(process.hrtime.bigint() - at) / 1e6)
     if (index % 100 === 0) peak = Math.max(peak, process.memoryUsage().rss)
   }
@@ -134,73 +143,273 @@ async function measure(
   }
 }
 
-function floor(path: Path, count: number): Promise<Measurement> {
+/** Events per second for `events` sent in calls of `size` (after `warmUp` calls), as `run` sends one call. */
+async function measureBatched(
+  events: readonly SegmentEvent[],
+  size: number,
+  warmUp: number,
+  run: (batch: readonly SegmentEvent[]) => Promise<unknown>
+): Promise<number> {
+  const batches: SegmentEvent[][] = []
+  for (let offset = 0; offset < events.length; offset += size) batches.push(events.slice(offset, offset + size))
+  for (const batch of batches.slice(0, warmUp)) await run(batch)
+  const timed = batches.slice(warmUp)
+  const started = process.hrtime.bigint()
+  for (const batch of timed) await run(batch)
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  return Math.round(timed.reduce((sum, batch) => sum + batch.length, 0) / seconds)
+}
+
+function floor(events: readonly SegmentEvent[], warmUp: number): Promise<Measurement> {
   return measure(
-    count,
+    events,
+    warmUp,
     () => 0,
-    async (index) => JSON.parse(JSON.stringify(path.event(index)))
+    async (event) => JSON.parse(JSON.stringify(event))
   )
 }
 
-function plainActionsCore(path: Path, count: number, sandbox: Sandbox): Promise<Measurement> {
+/** What a vendor received, comparably: method, path, Host, every header but the connection ones, the body's bytes. */
+function onWire(request: WireRequest): string {
+  const headers: string[] = []
+  for (let index = 0; index < request.rawHeaders.length; index += 2) {
+    const name = (request.rawHeaders[index] ?? '').toLowerCase()
+    if (name !== 'connection' && name !== 'keep-alive') headers.push(`${name}: ${request.rawHeaders[index + 1] ?? ''}`)
+  }
+  return `${request.method} ${request.path}\n${headers.join('\n')}\n\n${request.body.toString('base64')}`
+}
+
+/** The requests of one arm, in a comparable order (actions-core runs an event's subscriptions concurrently). */
+function sorted(wire: readonly string[]): string[] {
+  return [...wire].sort()
+}
+
+function definitionOf(path: Path) {
   const definition = registry.get(path.integration)?.destinations[path.definition ?? 'destination']
   if (!definition) throw new Error(`no ${path.integration} destination`)
-  // actions-core's own client, as any actions runtime runs it: one connection per request.
-  const destination = sandbox.destination(definition, { client: 'actions-core' })
-  const recorder = sandbox.recorder
-  const settings = { ...path.settings, subscriptions: presetSubscriptions(definition) as unknown as JSONObject[] }
-  return measure(
-    count,
-    () => recorder.total,
-    async (index) => {
-      await destination.onEvent(path.event(index), settings)
-      destination.responses.length = 0
-    }
-  )
+  return definition
 }
 
 /**
- * Batched, through actions-core `onBatch` with batches of 100: the requests per 1,000 events batching saves.
- * Undefined when no preset action of the path can batch (the vendor has no batch API for it).
+ * The runtime's lanes for `path` (presets; batching on or off), with transports to the sandbox's simulators: the
+ * executor as the workers run it, without the store.
  */
-async function plainBatched(path: Path, count: number, sandbox: Sandbox): Promise<number | undefined> {
-  const definition = registry.get(path.integration)?.destinations[path.definition ?? 'destination']
-  if (!definition) throw new Error(`no ${path.integration} destination`)
-  const batchable = presetSubscriptions(definition).filter(
-    (subscription) => definition.actions[subscription.partnerAction]?.performBatch
-  )
-  if (batchable.length === 0) return undefined
-  const destination = sandbox.destination(definition, { client: 'actions-core' })
-  const recorder = sandbox.recorder
-  const settings = { ...path.settings, subscriptions: batchable as unknown as JSONObject[] }
-  const before = recorder.total
-  for (let offset = 0; offset < count; offset += 100) {
-    await destination.onBatch(
-      Array.from({ length: Math.min(100, count - offset) }, (_, index) => path.event(offset + index)),
-      settings
-    )
-    destination.responses.length = 0
-  }
-  return Math.round(((recorder.total - before) / count) * 1000)
-}
-
-async function runtimeMode(
-  path: Path,
-  count: number,
-  transport: 'sandbox' | 'live',
-  sinkUrl?: string
-): Promise<Measurement> {
-  const settings =
-    transport === 'live'
-      ? {
-          ...path.settings,
-          workflows: Array.from({ length: SINK_WORKFLOWS }, (_, index) => `${sinkUrl}/w${index}`),
-          allow_insecure_urls: true
-        }
-      : path.settings
+function runtimeLanes(path: Path, sandbox: Sandbox, recorder: DeliveryRecorder, batching: boolean, executor: Executor) {
   const resolved = resolveConfig(
     {
-      transport,
+      transport: 'sandbox',
+      stateDir: join(mkdtempSync(join(tmpdir(), 'open-actions-bench-')), 'state'),
+      destinations: [
+        {
+          id: 'bench',
+          integration: path.integration,
+          definition: path.definition ?? 'destination',
+          settings: path.settings,
+          subscriptions: 'presets',
+          executor
+        }
+      ]
+    },
+    registry
+  )
+  const configured = {
+    ...resolved,
+    destinations: resolved.destinations.map((instance) => ({
+      ...instance,
+      subscriptions: instance.subscriptions.map((subscription) => ({
+        ...subscription,
+        mapping: { ...subscription.mapping, enable_batching: batching }
+      }))
+    }))
+  }
+  const metrics = new RuntimeMetrics()
+  const transports: InstanceTransport[] = []
+  const lanes = buildLanes(configured, (spec) => {
+    const transport = new InstanceTransport({
+      instance: spec.instance,
+      mode: 'sandbox',
+      connections: spec.connections,
+      simulatorPorts: sandbox.server.ports,
+      recorder,
+      redactor: () => createRedactor(configured.destinations.flatMap((instance) => secretsOf(instance))),
+      metrics
+    })
+    transports.push(transport)
+    return transport
+  })
+  const lane = lanes.get('bench')
+  if (!lane) throw new Error('no bench lane')
+  return { lanes, lane, close: () => Promise.all(transports.map((transport) => transport.close())) }
+}
+
+function secretsOf(instance: ResolvedConfig['destinations'][number]): string[] {
+  return instance.secretKeys.flatMap((key) => {
+    const value = instance.settings[key]
+    return typeof value === 'string' && value !== '' ? [value] : []
+  })
+}
+
+function claimOf(event: SegmentEvent, target: DestinationTarget): Claim {
+  return {
+    id: 'bench',
+    eventId: event.messageId ?? '',
+    event,
+    target: target.ref,
+    attempt: 1,
+    budgetStart: 0,
+    state: {}
+  }
+}
+
+type Executor = 'compiled' | 'actions-core'
+
+interface Arms {
+  readonly actionsCore: Measurement
+  readonly runtime: Measurement
+  /** The runtime with its executor set to actions-core (`"executor": "actions-core"`): what compiling buys. */
+  readonly runtimeActionsCoreExecutor: Measurement
+  readonly identicalRequests: boolean
+  readonly batched?: {
+    readonly actionsCore: number
+    readonly runtime: number
+    readonly requestsPer1000: number
+    readonly identicalRequests: boolean
+  }
+}
+
+/**
+ * The arms of one run of one path, over the same prebuilt events and the same simulators on loopback: plain
+ * actions-core `Destination.onEvent` (its own node-fetch client) against the runtime's executor, one event at a time;
+ * then `Destination.onBatch` against the runtime's batched executor, 100 events per call. The vendor's view of each
+ * arm (every request as it arrived) is compared.
+ */
+async function arms(path: Path, events: readonly SegmentEvent[], warmUp: number): Promise<Arms> {
+  const definition = definitionOf(path)
+  const recorder = new DeliveryRecorder(10)
+  let wire: string[] = []
+  let capturing = false
+  const sandbox = await startSandbox({
+    recorder,
+    onRequest: (request) => {
+      if (capturing) wire.push(onWire(request))
+    }
+  })
+  const take = () => {
+    const taken = wire
+    wire = []
+    return sorted(taken)
+  }
+  const timedEvents = events.slice(warmUp)
+  try {
+    // (a) actions-core, all presets, one event at a time.
+    const destination = sandbox.destination(definition, { client: 'actions-core' })
+    const presets = presetSubscriptions(definition)
+    const settings = { ...path.settings, subscriptions: presets as unknown as JSONObject[] }
+    const plainOne = async (event: SegmentEvent) => {
+      await destination.onEvent(event, settings)
+      destination.responses.length = 0
+    }
+    const actionsCore = await measure(events, warmUp, () => recorder.total, plainOne)
+    capturing = true
+    for (const event of timedEvents.slice(0, 200)) await plainOne(event)
+    const wireActionsCore = take()
+    capturing = false
+
+    // (b) the runtime's executor, one event at a time (batching off): compiled, and with actions-core as its executor.
+    const oneAtATime = async (executor: Executor, compare: boolean) => {
+      const runtime = runtimeLanes(path, sandbox, recorder, false, executor)
+      const runOne = async (event: SegmentEvent) => {
+        for (const target of matchTargets(runtime.lanes, event))
+          await execute(runtime.lane, target, [claimOf(event, target)])
+      }
+      try {
+        const measured = await measure(events, warmUp, () => recorder.total, runOne)
+        if (!compare) return { measured, identical: true }
+        capturing = true
+        for (const event of timedEvents.slice(0, 200)) await runOne(event)
+        const identical = JSON.stringify(take()) === JSON.stringify(wireActionsCore)
+        capturing = false
+        return { measured, identical }
+      } finally {
+        await runtime.close()
+      }
+    }
+    const runtime = await oneAtATime('compiled', true)
+    const fallback = await oneAtATime('actions-core', false)
+
+    // Batched: 100 events per call, the batchable presets only.
+    const batchable = presets.filter((subscription) => definition.actions[subscription.partnerAction]?.performBatch)
+    let batched: Arms['batched']
+    if (batchable.length > 0) {
+      const batchSettings = { ...path.settings, subscriptions: batchable as unknown as JSONObject[] }
+      const plainBatch = async (batch: readonly SegmentEvent[]) => {
+        await destination.onBatch([...batch], batchSettings)
+        destination.responses.length = 0
+      }
+      const runtimeBatching = runtimeLanes(path, sandbox, recorder, true, 'compiled')
+      const batchedTargets = [...runtimeBatching.lane.targets.values()].filter(
+        (target): target is DestinationTarget => target.kind === 'destination' && target.batched
+      )
+      // The runtime's batcher hands each target the events it matched, 100 at most per attempt.
+      const runtimeBatch = async (batch: readonly SegmentEvent[]) => {
+        for (const target of batchedTargets) {
+          const matched = batch.filter((event) => validate(target.fql, event))
+          if (matched.length > 0)
+            await execute(
+              runtimeBatching.lane,
+              target,
+              matched.map((event) => claimOf(event, target))
+            )
+        }
+      }
+      try {
+        const before = recorder.total
+        const actionsCoreBatched = await measureBatched(events, 100, 2, plainBatch)
+        const requestsPer1000 = Math.round(((recorder.total - before) / events.length) * 1000)
+        const runtimeBatched = await measureBatched(events, 100, 2, runtimeBatch)
+        capturing = true
+        for (let offset = 0; offset < 400; offset += 100) await plainBatch(timedEvents.slice(offset, offset + 100))
+        const wirePlain = take()
+        for (let offset = 0; offset < 400; offset += 100) await runtimeBatch(timedEvents.slice(offset, offset + 100))
+        const wireRuntime = take()
+        capturing = false
+        batched = {
+          actionsCore: actionsCoreBatched,
+          runtime: runtimeBatched,
+          requestsPer1000,
+          identicalRequests: wirePlain.length > 0 && JSON.stringify(wirePlain) === JSON.stringify(wireRuntime)
+        }
+      } finally {
+        await runtimeBatching.close()
+      }
+    }
+    return {
+      actionsCore,
+      runtime: runtime.measured,
+      runtimeActionsCoreExecutor: fallback.measured,
+      identicalRequests: wireActionsCore.length > 0 && runtime.identical,
+      ...(batched ? { batched } : {})
+    }
+  } finally {
+    await sandbox.close()
+  }
+}
+
+/** The runtime in live mode against a loopback HTTP sink (Tray only: workflow URLs can point at a local server). */
+async function runtimeLive(
+  path: Path,
+  events: readonly SegmentEvent[],
+  warmUp: number,
+  sinkUrl: string
+): Promise<Measurement> {
+  const settings = {
+    ...path.settings,
+    workflows: Array.from({ length: SINK_WORKFLOWS }, (_, index) => `${sinkUrl}/w${index}`),
+    allow_insecure_urls: true
+  }
+  const resolved = resolveConfig(
+    {
+      transport: 'live',
       stateDir: join(mkdtempSync(join(tmpdir(), 'open-actions-bench-')), 'state'),
       destinations: [
         {
@@ -210,50 +419,22 @@ async function runtimeMode(
           settings,
           subscriptions: 'presets',
           // The live sink is on loopback, which the live transport refuses unless told otherwise.
-          ...(transport === 'live' ? { allowPrivateNetworks: true } : {})
+          allowPrivateNetworks: true
         }
       ]
     },
     registry
   )
-  // Batching off here: one event at a time, so latency is the event's own (batching is measured as requests/1,000).
-  const unbatched = {
-    ...resolved,
-    destinations: resolved.destinations.map((instance) => ({
-      ...instance,
-      subscriptions: instance.subscriptions.map((subscription) => ({
-        ...subscription,
-        mapping: { ...subscription.mapping, enable_batching: false }
-      }))
-    }))
-  }
-  const runtime = await OpenActionsRuntime.open({
-    resolved: unbatched,
-    registry,
-    logLevel: 'error',
-    logWrite: () => undefined
-  })
+  const runtime = await OpenActionsRuntime.open({ resolved, registry, logLevel: 'error', logWrite: () => undefined })
   const lane = runtime.lanes.get('bench')
   if (!lane) throw new Error('no bench lane')
   try {
-    // The runtime's matching and executor per event, as its workers run them; the store is measured on its own below.
     return await measure(
-      count,
+      events,
+      warmUp,
       () => runtime.recorder.total,
-      async (index) => {
-        const event = path.event(index)
-        for (const target of matchTargets(runtime.lanes, event))
-          await execute(lane, target, [
-            {
-              id: 'bench',
-              eventId: event.messageId ?? '',
-              event,
-              target: target.ref,
-              attempt: 1,
-              budgetStart: 0,
-              state: {}
-            }
-          ])
+      async (event) => {
+        for (const target of matchTargets(runtime.lanes, event)) await execute(lane, target, [claimOf(event, target)])
       }
     )
   } finally {
@@ -443,7 +624,9 @@ async function main(): Promise<void> {
     events: { type: 'string' },
     runs: { type: 'string' },
     'store-events': { type: 'string' },
-    json: { type: 'string' }
+    json: { type: 'string' },
+    paths: { type: 'string' },
+    'skip-store': { type: 'boolean' }
   })
   const count = args.number('events', 1000)
   const runs = args.number('runs', 3)
@@ -454,19 +637,31 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve))
   const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`
 
-  const recorder = new DeliveryRecorder(10)
   const rows = []
-  for (const path of PATHS) {
-    const results: Record<string, Measurement[]> = { floor: [], actionsCore: [], runtimeSandbox: [], runtimeLive: [] }
-    const batched: (number | undefined)[] = []
+  const only = args.string('paths')
+  for (const path of PATHS.filter(
+    (entry) => only === undefined || entry.name.toLowerCase().includes(only.toLowerCase())
+  )) {
+    const results: Record<string, Measurement[]> = {
+      floor: [],
+      actionsCore: [],
+      runtimeSandbox: [],
+      runtimeActionsCoreExecutor: [],
+      runtimeLive: []
+    }
+    const batchedRuns: NonNullable<Arms['batched']>[] = []
+    const identical: boolean[] = []
     for (let run = 0; run < runs; run += 1) {
-      results.floor?.push(await floor(path, count))
-      const sandbox = await startSandbox({ recorder })
-      results.actionsCore?.push(await plainActionsCore(path, count, sandbox))
-      batched.push(await plainBatched(path, count, sandbox))
-      await sandbox.close()
-      results.runtimeSandbox?.push(await runtimeMode(path, count, 'sandbox'))
-      if (path.integration === 'tray') results.runtimeLive?.push(await runtimeMode(path, count, 'live', sinkUrl))
+      // Built before any timer: the same events, in the same order, for every arm of this run.
+      const events = Array.from({ length: WARM_UP + count }, (_, index) => path.event(index))
+      results.floor?.push(await floor(events, WARM_UP))
+      const measured = await arms(path, events, WARM_UP)
+      results.actionsCore?.push(measured.actionsCore)
+      results.runtimeSandbox?.push(measured.runtime)
+      results.runtimeActionsCoreExecutor?.push(measured.runtimeActionsCoreExecutor)
+      identical.push(measured.identicalRequests)
+      if (measured.batched) batchedRuns.push(measured.batched)
+      if (path.integration === 'tray') results.runtimeLive?.push(await runtimeLive(path, events, WARM_UP, sinkUrl))
     }
     const summary = (key: string) => {
       const list = results[key] ?? []
@@ -486,29 +681,48 @@ async function main(): Promise<void> {
           (entry, index) => entry.eventsPerSecond / Math.max(1, results[b]?.[index]?.eventsPerSecond ?? 1)
         )
       )
+    const batchedRatio = median(batchedRuns.map((entry) => entry.runtime / Math.max(1, entry.actionsCore)))
     rows.push({
       path: path.name,
       floor: summary('floor'),
       actionsCore: summary('actionsCore'),
       runtimeSandbox: summary('runtimeSandbox'),
+      runtimeActionsCoreExecutor: summary('runtimeActionsCoreExecutor'),
       runtimeLive: summary('runtimeLive'),
-      requestsPer1000Batched: batched.every((value) => value === undefined)
-        ? undefined
-        : median(batched.filter((value): value is number => value !== undefined)),
+      requestsPer1000Batched:
+        batchedRuns.length === 0 ? undefined : median(batchedRuns.map((entry) => entry.requestsPer1000)),
       floorOverActionsCore: Number(ratio('floor', 'actionsCore').toFixed(1)),
-      actionsCoreOverRuntime: Number(ratio('actionsCore', 'runtimeSandbox').toFixed(2))
+      actionsCoreOverRuntime: Number(ratio('actionsCore', 'runtimeSandbox').toFixed(2)),
+      // The fast path's figures: runtime executor ÷ actions-core one at a time, and how far each arm is from the floor.
+      runtimeOverActionsCore: Number(ratio('runtimeSandbox', 'actionsCore').toFixed(2)),
+      floorOverRuntime: Number(ratio('floor', 'runtimeSandbox').toFixed(1)),
+      identicalRequests: identical.every(Boolean),
+      ...(batchedRuns.length === 0
+        ? {}
+        : {
+            batched: {
+              actionsCore: { eventsPerSecond: median(batchedRuns.map((entry) => entry.actionsCore)) },
+              runtime: { eventsPerSecond: median(batchedRuns.map((entry) => entry.runtime)) },
+              runtimeOverActionsCore: Number(batchedRatio.toFixed(2)),
+              identicalRequests: batchedRuns.every((entry) => entry.identicalRequests)
+            }
+          })
     })
     process.stderr.write(`benchmarked ${path.name}\n`)
   }
   sink.close()
   const storeEvents = args.number('store-events', 100_000)
+  // `--skip-store`: the executor arms alone (the store, connections and cold start are measured on their own).
+  const skipStore = args.flag('skip-store')
   // A first round warms up the process (JIT, sockets); its figures are dropped.
-  await storeFigures('normal', 2000)
-  const store = [await storeFigures('full', storeEvents), await storeFigures('normal', storeEvents)]
-  process.stderr.write('benchmarked the store\n')
-  const connections = [await connectionFigures('runtime', 1000), await connectionFigures('actions-core', 1000)]
-  process.stderr.write('benchmarked live connections\n')
-  const cold = coldStart()
+  if (!skipStore) await storeFigures('normal', 2000)
+  const store = skipStore ? [] : [await storeFigures('full', storeEvents), await storeFigures('normal', storeEvents)]
+  if (!skipStore) process.stderr.write('benchmarked the store\n')
+  const connections = skipStore
+    ? []
+    : [await connectionFigures('runtime', 1000), await connectionFigures('actions-core', 1000)]
+  if (!skipStore) process.stderr.write('benchmarked live connections\n')
+  const cold = skipStore ? [] : coldStart()
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 1073741824)} GiB, Node ${process.version}`
   const report = { machine, eventsPerRun: count, runs, rows, store, connections, coldStart: cold }
 
@@ -521,7 +735,8 @@ async function main(): Promise<void> {
     for (const [mode, label] of [
       ['floor', 'floor: JSON round trip'],
       ['actionsCore', '(a) actions-core onEvent, presets'],
-      ['runtimeSandbox', '(b) runtime executor, sandbox'],
+      ['runtimeSandbox', '(b) runtime executor (compiled), sandbox'],
+      ['runtimeActionsCoreExecutor', '(b′) runtime, executor: actions-core'],
       ['runtimeLive', '(c) runtime, live → loopback sink']
     ] as const) {
       const entry = row[mode]
@@ -530,14 +745,18 @@ async function main(): Promise<void> {
         `| ${row.path} | ${label} | ${cell(entry.eventsPerSecond)} | ${cell(entry.p50Ms)} | ${cell(entry.p99Ms)} | ${cell(entry.peakRssMb)} | ${mode === 'floor' ? '–' : cell(entry.requestsPer1000)} |`
       )
     }
+    const batched = row.batched
     console.log(
-      `| ${row.path} | batched (onBatch, 100 per call) | | | | | ${row.requestsPer1000Batched ?? 'n/a (no batch API)'} |`
+      `| ${row.path} | batched, 100 per call: actions-core onBatch → runtime | ${batched ? `${batched.actionsCore.eventsPerSecond} → ${batched.runtime.eventsPerSecond}` : ''} | | | | ${row.requestsPer1000Batched ?? 'n/a (no batch API)'} |`
     )
   }
   console.log(
-    '\n| path | floor ÷ actions-core (times slower than JSON) | actions-core ÷ runtime (runtime cost) |\n|---|---|---|'
+    '\n| path | runtime ÷ actions-core, one at a time | runtime ÷ actions-core, batched | identical requests (one / batched) | floor ÷ actions-core | floor ÷ runtime |\n|---|---|---|---|---|---|'
   )
-  for (const row of rows) console.log(`| ${row.path} | ${row.floorOverActionsCore} | ${row.actionsCoreOverRuntime} |`)
+  for (const row of rows)
+    console.log(
+      `| ${row.path} | ${row.runtimeOverActionsCore} | ${row.batched?.runtimeOverActionsCore ?? 'n/a'} | ${row.identicalRequests ? 'yes' : 'NO'} / ${row.batched ? (row.batched.identicalRequests ? 'yes' : 'NO') : 'n/a'} | ${row.floorOverActionsCore} | ${row.floorOverRuntime} |`
+    )
   console.log(
     `\nThe embedded store (${storeEvents} events of 5 deliveries; end to end: 20,000 identifies through the sample configuration)\n\n| sync | accept events/s | MB per 100,000 events | restart ms with 100,000 pending | end-to-end events/s |\n|---|---|---|---|---|`
   )

@@ -142,9 +142,13 @@ export type InsiderEvent = z.infer<typeof insiderEventSchema>
 export type InsiderAttributes = z.infer<typeof attributesSchema>
 export type InsiderIdentifiers = z.infer<typeof identifiersSchema>
 
-export const upsertRequestSchema = withMaxBytes(
+/**
+ * The request around users that are already `InsiderUser`s (each one parsed by `insiderUserSchema` when it was built):
+ * the count and size limits only, so a user is not validated twice on its way out.
+ */
+const upsertEnvelopeSchema = withMaxBytes(
   z.strictObject({
-    users: z.array(insiderUserSchema).min(1).max(INSIDER_LIMITS.maxUsers),
+    users: z.array(z.custom<InsiderUser>()).min(1).max(INSIDER_LIMITS.maxUsers),
     platform: z.literal('segment')
   }),
   INSIDER_LIMITS.maxBytes,
@@ -203,7 +207,7 @@ export function readUpsertOutcomes(body: unknown, users: readonly InsiderUser[])
 }
 
 export async function upsertUsers(request: RequestClient, users: InsiderUser[]): Promise<RecordOutcome[]> {
-  const body = upsertRequestSchema.parse({ users, platform: 'segment' })
+  const body = upsertEnvelopeSchema.parse({ users, platform: 'segment' })
   const response = await sendVendorRequest(
     request,
     UPSERT_URL,

@@ -199,6 +199,12 @@ export function createApp(runtime: OpenActionsRuntime, options: ServerOptions): 
         subscriptions: instance.subscriptions,
         // The request client its actions send with: `runtime` (connections reused) or `actions-core`.
         client: runtime.lanes.get(instance.id)?.client ?? instance.client,
+        // How each subscription's deliveries run: `compiled` (the fast path) or `actions-core`, with the reason.
+        actions: [...(runtime.lanes.get(instance.id)?.targets.values() ?? [])].flatMap((target) =>
+          target.kind === 'destination'
+            ? [{ action: target.ref.action, subscription: target.ref.subscription, ...target.path }]
+            : []
+        ),
         maxConcurrent: instance.maxConcurrent
       })),
       sources: runtime.config.sources.map((source) => ({

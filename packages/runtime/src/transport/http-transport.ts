@@ -75,6 +75,27 @@ function parseBody(buffer: Buffer | undefined): unknown {
   }
 }
 
+/**
+ * Sets `key` of `target` to a value computed on first read, then kept: a captured body is parsed and redacted when
+ * someone looks at it (the API, the console, a deletion), not on every request. Redacted with the redactor of the
+ * moment it was captured; enumerable, so JSON and spreads see it as a plain value.
+ */
+function lazily(target: object, key: string, compute: () => unknown): void {
+  let computed = false
+  let value: unknown
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      if (!computed) {
+        value = compute()
+        computed = true
+      }
+      return value
+    }
+  })
+}
+
 /** node-fetch's decoding of a compressed answer (lenient about truncated streams, as cURL is). */
 function decode(body: Buffer, encoding: string | undefined): Buffer {
   if (body.length === 0 || encoding === undefined) return body
@@ -206,8 +227,10 @@ export class InstanceTransport {
       method: request.method,
       url: redactor.text(request.url.toString()),
       headers: redactor.headers(request.headers),
-      body: redactor.value(parseBody(request.body))
+      body: undefined
     })
+    const bytes = request.body
+    lazily(record, 'body', () => redactor.value(parseBody(bytes)))
     context.capture?.push(record)
     this.options.metrics.outboundRequests.inc({ host: request.url.hostname, ...this.labels })
     return record
@@ -268,7 +291,10 @@ export class InstanceTransport {
           } catch (error) {
             return fail(error)
           }
-          record.response = { status, body: redactor.value(parseBody(body)), durationMs: Date.now() - started }
+          const answered = { status, body: undefined as unknown, durationMs: Date.now() - started }
+          const received = body
+          lazily(answered, 'body', () => redactor.value(parseBody(received)))
+          record.response = answered
           resolve({
             status,
             statusText: response.statusMessage ?? STATUS_CODES[status] ?? '',

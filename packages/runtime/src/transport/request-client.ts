@@ -94,11 +94,21 @@ function addBasicAuthHeader(options: Options): Options | undefined {
   return { headers: { Authorization: `Basic ${encoded}` } }
 }
 
+/**
+ * The bytes of each response the transport read, so `prepareResponse` decodes them as `text()` would without cloning
+ * and reading the response (which stays unread for the action, as after actions-core's clone).
+ */
+const bodies = new WeakMap<Response, Buffer>()
+
 /** actions-core's response middleware: `content` and `data`, the body read once. */
 async function prepareResponse(_request: Request, options: Options, response: Response): Promise<Response> {
   const modified = response as ModifiedResponse
+  const known = bodies.get(response)
   // The runtime's responses are read into memory, so a clone costs no tee (skipResponseCloning changes nothing here).
-  const content = await (options.skipResponseCloning ? response : response.clone()).text()
+  const content =
+    known !== undefined && !response.bodyUsed
+      ? known.toString()
+      : await (options.skipResponseCloning ? response : response.clone()).text()
   let data: unknown
   try {
     data = response.headers.get('content-type')?.includes('application/json') ? JSON.parse(content) : content
@@ -155,13 +165,14 @@ async function send(
   request: Request,
   options: Options,
   exchange: HttpExchange,
-  signal: AbortSignal
+  signal: AbortSignal,
+  known: Buffer | undefined
 ): Promise<Response> {
   let url = request.url
   let method = request.method
   let body: Buffer | undefined = ['GET', 'HEAD'].includes(method)
     ? undefined
-    : Buffer.from(await request.clone().arrayBuffer())
+    : (known ?? Buffer.from(await request.clone().arrayBuffer()))
   if (body !== undefined && body.length === 0 && request.body === null) body = undefined
   const headers = new Headers(request.headers)
   // node-fetch's defaults (getNodeRequestOptions), with its header names.
@@ -201,7 +212,7 @@ async function send(
     const responseHeaders = new Headers()
     for (const [name, values] of Object.entries(answer.headers))
       for (const value of values) responseHeaders.append(name, value)
-    return new Response(
+    const response = new Response(
       answer.body as unknown as ConstructorParameters<typeof Response>[0],
       {
         url,
@@ -211,13 +222,19 @@ async function send(
         counter: redirects
       } as ConstructorParameters<typeof Response>[1]
     )
+    bodies.set(response, answer.body)
+    return response
   }
 }
+
+const EMPTY = Buffer.alloc(0)
 
 class RuntimeRequest {
   private options!: Options
   private request!: Request
   private controller!: AbortController
+  /** The body's bytes when they are known without reading the request (a string, a Buffer, none). */
+  private bodyBytes: Buffer | undefined
 
   constructor(
     url: string,
@@ -234,12 +251,26 @@ class RuntimeRequest {
       throwHttpErrors: options.throwHttpErrors !== false
     }
     this.controller = new AbortController()
-    const signals = [this.controller.signal]
     if (this.options.signal) {
-      signals.push(this.options.signal)
       this.options.timeout = options.timeout ?? false
-    } else this.options.timeout = options.timeout ?? DEFAULT_TIMEOUT
-    this.options.signal = AbortSignal.any(signals)
+      this.options.signal = AbortSignal.any([this.controller.signal, this.options.signal])
+    } else {
+      this.options.timeout = options.timeout ?? DEFAULT_TIMEOUT
+      // actions-core combines its controller's signal with none (`AbortSignal.any` of one): the same signal in effect.
+      this.options.signal = this.controller.signal
+    }
+    this.bodyBytes = undefined
+    if (this.options.json !== undefined && this.options.body === undefined && !this.options.searchParams) {
+      // What actions-core builds in three steps (a Request, its headers' content-type set, a Request with the body),
+      // built in one: the same headers in the same order, the same body.
+      const headers = new Headers(this.options.headers as Record<string, string> | undefined)
+      headers.set('content-type', 'application/json')
+      const body = JSON.stringify(this.options.json)
+      this.options.body = body
+      this.request = new Request(url, { ...this.options, headers, body } as ConstructorParameters<typeof Request>[1])
+      this.bodyBytes = Buffer.from(body)
+      return
+    }
     this.request = new Request(url, this.options as ConstructorParameters<typeof Request>[1])
     if (this.options.searchParams) {
       const target = new URL(this.request.url)
@@ -254,6 +285,10 @@ class RuntimeRequest {
       this.request.headers.set('content-type', 'application/json')
       this.request = new Request(this.request, { body: this.options.body as string })
     }
+    const body = this.options.body
+    if (body === undefined || body === null) this.bodyBytes = EMPTY
+    else if (typeof body === 'string') this.bodyBytes = Buffer.from(body)
+    else if (Buffer.isBuffer(body)) this.bodyBytes = body
   }
 
   async execute(): Promise<Response> {
@@ -284,11 +319,12 @@ class RuntimeRequest {
     }
     const signal = this.options.signal as AbortSignal
     const timeout = this.options.timeout
-    if (timeout === false || timeout === undefined) return send(this.request, this.options, this.exchange, signal)
+    if (timeout === false || timeout === undefined)
+      return send(this.request, this.options, this.exchange, signal, this.bodyBytes)
     let timer: NodeJS.Timeout | undefined
     try {
       return await Promise.race([
-        send(this.request, this.options, this.exchange, signal),
+        send(this.request, this.options, this.exchange, signal, this.bodyBytes),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
             this.controller.abort()
