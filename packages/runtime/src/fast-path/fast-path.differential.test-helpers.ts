@@ -16,7 +16,8 @@ import { DeliveryRecorder } from '../transport/recorder'
 import { compileTarget } from './compiled-target'
 
 /*
- * The fast path against actions-core, by fuzzing: for every preset of every bundled integration, seeded fast-check
+ * The fast path against actions-core, by fuzzing (the test files `fast-path.*.differential.test.ts` each run one group
+ * of integrations through `describeDifferential`): for every preset of every bundled integration, seeded fast-check
  * events (valid, edge and malformed: the fuzz arbitraries) go through plain actions-core (`new Destination(definition)
  * .onEvent`, its own node-fetch client) and through the compiled target (the runtime's client over an instance
  * transport), one at a time and in batches through `onBatch`. nock answers both the same way, request by request: the
@@ -27,6 +28,18 @@ import { compileTarget } from './compiled-target'
 
 const RUNS = Number(process.env.FAST_PATH_RUNS ?? 2000)
 const BATCH_RUNS = Math.max(1, Math.round(RUNS / 20))
+/** Per action: thousands of cases through two clients; generous, so a busy CI machine does not time it out. */
+const TIMEOUT_MS = 15 * 60_000
+
+/**
+ * The integrations, in the groups the test files take (one file each: nock's interceptor keeps memory per request
+ * until it is restored, which each file does at its end). Every integration with a destination is in one group.
+ */
+export const DIFFERENTIAL_GROUPS: readonly (readonly string[])[] = [
+  ['insider'],
+  ['moengage', 'onesignal'],
+  ['segment', 'tray']
+]
 
 /** Settings each integration's simulator accepts. */
 const SETTINGS: Record<string, JSONObject> = {
@@ -160,10 +173,10 @@ interface ActionCase {
   readonly batches: boolean
 }
 
-function actionCases(): ActionCase[] {
+function actionCases(slugs: readonly string[]): ActionCase[] {
   const list: ActionCase[] = []
   for (const [slug, entry] of registry) {
-    if (!SETTINGS[slug]) continue
+    if (!slugs.includes(slug)) continue
     for (const [definitionKey, definition] of Object.entries(entry.destinations))
       for (const preset of presetSubscriptions(definition))
         list.push({
@@ -177,139 +190,150 @@ function actionCases(): ActionCase[] {
   return list
 }
 
-describe('the fast path sends and returns what actions-core does', () => {
-  const cases = actionCases()
-  const seed = fuzzSeed()
-  const metrics = new RuntimeMetrics()
+/** The differential fuzz test for the presets of `slugs` (one test file's group). */
+export function describeDifferential(slugs: readonly string[]): void {
+  describe(`the fast path sends and returns what actions-core does: ${slugs.join(', ')}`, () => {
+    const cases = actionCases(slugs)
+    const seed = fuzzSeed()
+    const metrics = new RuntimeMetrics()
 
-  beforeAll(() => {
-    // The clock stands still (and only the clock is faked): payloads that carry "now" — and ids hashed from it — are
-    // the same in both arms.
-    jest.useFakeTimers({
-      now: new Date('2026-05-01T12:00:00.000Z'),
-      advanceTimers: false,
-      doNotFake: [
-        'hrtime',
-        'nextTick',
-        'performance',
-        'queueMicrotask',
-        'requestAnimationFrame',
-        'cancelAnimationFrame',
-        'requestIdleCallback',
-        'cancelIdleCallback',
-        'setImmediate',
-        'clearImmediate',
-        'setInterval',
-        'clearInterval',
-        'setTimeout',
-        'clearTimeout'
-      ]
+    beforeAll(() => {
+      // The clock stands still (and only the clock is faked): payloads that carry "now" — and ids hashed from it — are
+      // the same in both arms.
+      jest.useFakeTimers({
+        now: new Date('2026-05-01T12:00:00.000Z'),
+        advanceTimers: false,
+        doNotFake: [
+          'hrtime',
+          'nextTick',
+          'performance',
+          'queueMicrotask',
+          'requestAnimationFrame',
+          'cancelAnimationFrame',
+          'requestIdleCallback',
+          'cancelIdleCallback',
+          'setImmediate',
+          'clearImmediate',
+          'setInterval',
+          'clearInterval',
+          'setTimeout',
+          'clearTimeout'
+        ]
+      })
+      if (!nock.isActive()) nock.activate()
+      nock.disableNetConnect()
+      interceptEverything()
     })
-    if (!nock.isActive()) nock.activate()
-    nock.disableNetConnect()
-    interceptEverything()
-  })
-  afterAll(() => {
-    jest.useRealTimers()
-    nock.cleanAll()
-    nock.enableNetConnect()
-    nock.restore()
-  })
-
-  it('covers every preset of every integration it has settings for, and every integration', () => {
-    expect(new Set(cases.map((entry) => entry.integration))).toStrictEqual(
-      new Set([...registry.keys()].filter((slug) => Object.keys(registry.get(slug)?.destinations ?? {}).length > 0))
-    )
-    expect(cases.length).toBeGreaterThanOrEqual(24)
-  })
-
-  it.each(cases.map((entry) => [entry.name, entry] as const))('%s', async (_name, entry) => {
-    const definition = registry.get(entry.integration)?.destinations[entry.definitionKey]
-    if (!definition) throw new Error(`no ${entry.name}`)
-    const settings = SETTINGS[entry.integration] as JSONObject
-    const transport = new InstanceTransport({
-      instance: 'fuzz',
-      mode: 'live',
-      connections: 4,
-      recorder: new DeliveryRecorder(10),
-      redactor: () => createRedactor([]),
-      metrics
+    afterAll(() => {
+      jest.useRealTimers()
+      nock.cleanAll()
+      nock.enableNetConnect()
+      nock.restore()
     })
-    const { destination } = destinationWithTransport(definition, transport, 'runtime')
-    const plain = new Destination(definition)
-    const prepare = (subscription: Subscription) => {
-      const withSubscription = { ...settings, subscriptions: [subscription as unknown as JSONObject] }
-      const compiled = compileTarget(destination, subscription, withSubscription, parseFql(subscription.subscribe))
-      expect(compiled.path).toStrictEqual({ path: 'compiled' })
-      if (!('target' in compiled)) throw new Error('not compiled')
-      return { settings: withSubscription, target: compiled.target }
-    }
-    // Every event reaches the action (the preset's mapping, every event type); batches keep the preset's own FQL, so
-    // events it does not match sit between those it does.
-    const everyEvent = prepare({ ...entry.preset, subscribe: EVERY_TYPE })
-    const ownFql = prepare(entry.preset)
-    const tally = { cases: 0, requests: 0, errors: 0, batches: 0 }
-    const compare = async (
-      plan: readonly Answer[],
-      viaActionsCore: () => Promise<Result[]>,
-      viaFastPath: () => Promise<Result[]>
-    ) => {
-      // Each arm meets the vendor as it was (the OneSignal simulator remembers the segments it was asked to create).
-      vendor.simulators = createSimulators()
-      vendor.plan = plan
-      vendor.sent = []
-      const expected = await outcomeOf(viaActionsCore)
-      const expectedSent = vendor.sent
-      plain.responses.length = 0
-      vendor.simulators = createSimulators()
-      vendor.sent = []
-      const actual = await outcomeOf(viaFastPath)
-      const actualSent = vendor.sent
-      destination.responses.length = 0
-      // As JSON text: the same bytes and the same key order (and keys such as "constructor", which jest's deep
-      // equality reads as a class, compare as what they are).
-      expect(JSON.stringify(actualSent)).toBe(JSON.stringify(expectedSent))
-      expect(JSON.stringify(actual)).toBe(JSON.stringify(expected))
-      tally.requests += actualSent.length
-      if ('error' in (expected as object)) tally.errors += 1
-    }
-    try {
-      await fc.assert(
-        fc.asyncProperty(eventArbitrary, answers, async (event, plan) => {
-          tally.cases += 1
-          const segmentEvent = event as unknown as SegmentEvent
-          await compare(
-            plan,
-            () => plain.onEvent(segmentEvent, everyEvent.settings),
-            () => everyEvent.target.onEvent(segmentEvent)
+
+    it('has settings and presets for each of its integrations', () => {
+      for (const slug of slugs) {
+        expect(SETTINGS[slug]).toBeDefined()
+        expect(cases.filter((entry) => entry.integration === slug).length).toBeGreaterThan(0)
+      }
+    })
+
+    it.each(cases.map((entry) => [entry.name, entry] as const))(
+      '%s',
+      async (_name, entry) => {
+        const definition = registry.get(entry.integration)?.destinations[entry.definitionKey]
+        if (!definition) throw new Error(`no ${entry.name}`)
+        const settings = SETTINGS[entry.integration] as JSONObject
+        const transport = new InstanceTransport({
+          instance: 'fuzz',
+          mode: 'live',
+          connections: 4,
+          recorder: new DeliveryRecorder(10),
+          redactor: () => createRedactor([]),
+          metrics
+        })
+        const { destination } = destinationWithTransport(definition, transport, 'runtime')
+        const plain = new Destination(definition)
+        const prepare = (subscription: Subscription) => {
+          const withSubscription = { ...settings, subscriptions: [subscription as unknown as JSONObject] }
+          const compiled = compileTarget(destination, subscription, withSubscription, parseFql(subscription.subscribe))
+          expect(compiled.path).toStrictEqual({ path: 'compiled' })
+          if (!('target' in compiled)) throw new Error('not compiled')
+          return { settings: withSubscription, target: compiled.target }
+        }
+        // Every event reaches the action (the preset's mapping, every event type); batches keep the preset's own FQL, so
+        // events it does not match sit between those it does.
+        const everyEvent = prepare({ ...entry.preset, subscribe: EVERY_TYPE })
+        const ownFql = prepare(entry.preset)
+        const tally = { cases: 0, requests: 0, errors: 0, batches: 0 }
+        const compare = async (
+          plan: readonly Answer[],
+          viaActionsCore: () => Promise<Result[]>,
+          viaFastPath: () => Promise<Result[]>
+        ) => {
+          // Each arm meets the vendor as it was (the OneSignal simulator remembers the segments it was asked to create).
+          vendor.simulators = createSimulators()
+          vendor.plan = plan
+          vendor.sent = []
+          const expected = await outcomeOf(viaActionsCore)
+          const expectedSent = vendor.sent
+          plain.responses.length = 0
+          vendor.simulators = createSimulators()
+          vendor.sent = []
+          const actual = await outcomeOf(viaFastPath)
+          const actualSent = vendor.sent
+          destination.responses.length = 0
+          // As JSON text: the same bytes and the same key order (and keys such as "constructor", which jest's deep
+          // equality reads as a class, compare as what they are).
+          expect(JSON.stringify(actualSent)).toBe(JSON.stringify(expectedSent))
+          expect(JSON.stringify(actual)).toBe(JSON.stringify(expected))
+          tally.requests += actualSent.length
+          if ('error' in (expected as object)) tally.errors += 1
+        }
+        try {
+          await fc.assert(
+            fc.asyncProperty(eventArbitrary, answers, async (event, plan) => {
+              tally.cases += 1
+              const segmentEvent = event as unknown as SegmentEvent
+              await compare(
+                plan,
+                () => plain.onEvent(segmentEvent, everyEvent.settings),
+                () => everyEvent.target.onEvent(segmentEvent)
+              )
+            }),
+            { seed, numRuns: RUNS }
           )
-        }),
-        { seed, numRuns: RUNS }
-      )
-      if (entry.batches)
-        await fc.assert(
-          fc.asyncProperty(fc.array(eventArbitrary, { minLength: 1, maxLength: 8 }), answers, async (events, plan) => {
-            tally.batches += 1
-            const batch = events as unknown as SegmentEvent[]
-            await compare(
-              plan,
-              () => plain.onBatch(batch, ownFql.settings),
-              () => ownFql.target.onBatch(batch)
+          if (entry.batches)
+            await fc.assert(
+              fc.asyncProperty(
+                fc.array(eventArbitrary, { minLength: 1, maxLength: 8 }),
+                answers,
+                async (events, plan) => {
+                  tally.batches += 1
+                  const batch = events as unknown as SegmentEvent[]
+                  await compare(
+                    plan,
+                    () => plain.onBatch(batch, ownFql.settings),
+                    () => ownFql.target.onBatch(batch)
+                  )
+                  await compare(
+                    plan,
+                    () => plain.onBatch(batch, everyEvent.settings),
+                    () => everyEvent.target.onBatch(batch)
+                  )
+                }
+              ),
+              { seed, numRuns: BATCH_RUNS }
             )
-            await compare(
-              plan,
-              () => plain.onBatch(batch, everyEvent.settings),
-              () => everyEvent.target.onBatch(batch)
-            )
-          }),
-          { seed, numRuns: BATCH_RUNS }
-        )
-    } finally {
-      await transport.close()
-    }
-    expect(tally.cases).toBe(RUNS)
-    // The fuzzing reached the vendor, and not only with failures.
-    expect(tally.requests).toBeGreaterThan(0)
-    expect(tally.errors).toBeLessThan(tally.cases)
+        } finally {
+          await transport.close()
+        }
+        expect(tally.cases).toBe(RUNS)
+        // The fuzzing reached the vendor, and not only with failures.
+        expect(tally.requests).toBeGreaterThan(0)
+        expect(tally.errors).toBeLessThan(tally.cases)
+      },
+      TIMEOUT_MS
+    )
   })
-})
+}

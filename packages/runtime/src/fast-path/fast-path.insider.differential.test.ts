@@ -1,0 +1,3 @@
+import { describeDifferential, DIFFERENTIAL_GROUPS } from './fast-path.differential.test-helpers'
+
+describeDifferential(DIFFERENTIAL_GROUPS[0] ?? [])
