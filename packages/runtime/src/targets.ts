@@ -62,6 +62,25 @@ export interface LaneTransportSpec {
   readonly allowPrivateNetworks: boolean
 }
 
+/** The fast path for one subscription; anything unexpected while preparing it leaves it on actions-core. */
+function prepare(
+  destination: Destination<JSONObject>,
+  subscription: Subscription,
+  settings: JSONObject,
+  fql: ParsedFql
+): { readonly path: ExecutionPath; readonly target?: CompiledTarget } {
+  try {
+    return compileTarget(destination, subscription, settings, fql)
+  } catch (error) {
+    return {
+      path: {
+        path: 'actions-core',
+        reason: `the fast path could not prepare it (${String((error as Error)?.message ?? error)})`
+      }
+    }
+  }
+}
+
 /** The lane id of a source: deliveries into Segment are recorded under this instance name. */
 export function sourceLaneId(sourceId: string): string {
   return `source:${sourceId}`
@@ -114,7 +133,7 @@ export function buildLanes(
                   reason: 'the package brings its own copy of @segment/actions-core'
                 } as const
               }
-            : compileTarget(destination, subscription, settings, fql)
+            : prepare(destination, subscription, settings, fql)
       targets.set(key, {
         kind: 'destination',
         ref,

@@ -147,7 +147,7 @@ describe('a compiled mapping gives what mapping-kit gives', () => {
 
   it('leaves @liquid and the root-mapping key to actions-core, by name', () => {
     expect(() => compileMapping({ name: { '@liquid': '{{ traits.name }}' } })).toThrow(
-      new UnsupportedMapping('the @liquid directive')
+      new UnsupportedMapping('the mapping uses the @liquid directive')
     )
     expect(() => compileMapping({ __segment_internal_directive: { '@path': '$.traits' } })).toThrow(UnsupportedMapping)
   })
@@ -155,7 +155,7 @@ describe('a compiled mapping gives what mapping-kit gives', () => {
   it('declines a mapping actions-core refuses, with its reason', () => {
     expect(() => compileMapping({ email: { '@path': 42 } })).toThrow(
       new UnsupportedMapping(
-        'a mapping actions-core refuses: /email/@path should be a string or a mapping directive but it is a number.'
+        'actions-core refuses the mapping: /email/@path should be a string or a mapping directive but it is a number.'
       )
     )
   })

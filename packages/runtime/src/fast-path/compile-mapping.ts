@@ -13,7 +13,7 @@ import validateMapping from '@segment/actions-core/mapping-kit/validate'
  * action runs through actions-core instead. The differential fuzz tests hold the two to the same output.
  */
 
-/** A mapping the compiled path does not run: the action falls back to actions-core, with this reason. */
+/** A mapping the compiled path does not run: the action falls back to actions-core, with this message as the reason. */
 export class UnsupportedMapping extends Error {
   override readonly name = 'UnsupportedMapping'
 }
@@ -323,7 +323,7 @@ function compileValue(mapping: unknown): Resolve {
   if (isDirective(mapping)) {
     const name = Object.keys(mapping).find((key) => key.startsWith('@')) as string
     const compile = Object.prototype.hasOwnProperty.call(DIRECTIVES, name) ? DIRECTIVES[name] : undefined
-    if (!compile) throw new UnsupportedMapping(`the ${name} directive`)
+    if (!compile) throw new UnsupportedMapping(`the mapping uses the ${name} directive`)
     return compile(mapping[name])
   }
   if (Array.isArray(mapping)) {
@@ -345,11 +345,11 @@ function compileValue(mapping: unknown): Resolve {
  */
 export function compileMapping(mapping: Record<string, unknown>): CompiledMapping {
   if (Object.keys(mapping).includes(ROOT_MAPPING_FIELD_KEY))
-    throw new UnsupportedMapping(`the ${ROOT_MAPPING_FIELD_KEY} root mapping`)
+    throw new UnsupportedMapping(`the mapping uses the root-mapping key ${ROOT_MAPPING_FIELD_KEY}`)
   try {
     validateMapping(mapping)
   } catch (error) {
-    throw new UnsupportedMapping(`a mapping actions-core refuses: ${firstLine(error)}`)
+    throw new UnsupportedMapping(`actions-core refuses the mapping: ${firstLine(error)}`)
   }
   const resolve = compileValue(mapping)
   const one = (data: unknown) => {

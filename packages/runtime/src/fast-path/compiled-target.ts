@@ -176,8 +176,12 @@ export function compileTarget(
   try {
     transform = compileMapping(mapping)
   } catch (error) {
-    if (error instanceof UnsupportedMapping) return fallback(`the mapping uses ${error.message}`)
-    throw error
+    // Whatever stops the compiler leaves the action on actions-core: a configuration never fails to start over it.
+    return fallback(
+      error instanceof UnsupportedMapping
+        ? error.message
+        : `the mapping could not be compiled (${String((error as Error)?.message ?? error)})`
+    )
   }
 
   const definition = action.definition
