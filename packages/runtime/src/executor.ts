@@ -9,7 +9,6 @@ import type {
 import { errorDetails } from '@open-actions/core'
 import { createSegmentClient } from '@open-actions/segment'
 import type { AttemptOutcome } from './delivery/retry-policy'
-import type { CompiledTarget } from './fast-path/compiled-target'
 import type { Claim, StateWrite } from './store/store'
 import type { DestinationTarget, Lane, SourceTarget, Target } from './targets'
 import { requestContext } from './transport/recorder'
@@ -62,7 +61,7 @@ export async function execute(
   return requestContext.run(context, () =>
     target.kind === 'source'
       ? executeSource(lane, target, claims)
-      : executeDestination(runnerFor(lane.destination as Destination<JSONObject>, target), claims, target, options)
+      : executeDestination(lane.destination as Destination<JSONObject>, target, claims, options)
   )
 }
 
@@ -93,26 +92,13 @@ export function deliveryState(
   }
 }
 
-/** Runs one target's events: its compiled fast path, or actions-core's `Destination` with the target's settings. */
-interface Runner extends CompiledTarget {
-  readonly destination: Destination<JSONObject>
-}
-
-function runnerFor(destination: Destination<JSONObject>, target: DestinationTarget): Runner {
-  if (target.compiled) return { destination, ...target.compiled }
-  return {
-    destination,
-    onEvent: (event, options) => destination.onEvent(event, target.settings, options),
-    onBatch: (events, options) => destination.onBatch([...events], target.settings, options)
-  }
-}
-
 async function executeDestination(
-  runner: Runner,
-  claims: readonly Claim[],
+  destination: Destination<JSONObject>,
   target: DestinationTarget,
+  claims: readonly Claim[],
   options: AttemptOptions
 ): Promise<AttemptOutcome[]> {
+  const runner = target.runner
   const common = {
     ...(options.logger ? { logger: options.logger } : {}),
     // A context of its own per attempt: actions-core adds the action to its tags on every call.
@@ -148,7 +134,7 @@ async function executeDestination(
     const outcome = failure(error)
     return claims.map(() => outcome)
   } finally {
-    runner.destination.responses.length = 0
+    destination.responses.length = 0
   }
 }
 

@@ -25,8 +25,11 @@ export interface DestinationTarget {
   readonly settings: JSONObject
   /** How its deliveries run: the compiled fast path, or actions-core's `Destination` (with the reason). */
   readonly path: ExecutionPath
-  /** The subscription prepared for the fast path (absent when it runs through actions-core). */
-  readonly compiled?: CompiledTarget
+  /**
+   * Runs this subscription's events, built once: its compiled fast path, or the instance's `Destination` with
+   * `settings` (the `onEvent` / `onBatch` of that subscription alone).
+   */
+  readonly runner: CompiledTarget
 }
 
 /** A source's messages on their way into Segment (through the source's write key), batched. */
@@ -144,7 +147,10 @@ export function buildLanes(
         batched: action?.performBatch !== undefined && hasBatchingEnabled(subscription),
         settings,
         path: prepared.path,
-        ...(prepared.target ? { compiled: prepared.target } : {})
+        runner: prepared.target ?? {
+          onEvent: (event, options) => destination.onEvent(event, settings, options),
+          onBatch: (events, options) => destination.onBatch([...events], settings, options)
+        }
       })
     }
     lanes.set(instance.id, {

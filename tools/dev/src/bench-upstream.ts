@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { defaultValues, type DestinationDefinition, type JSONObject, type SegmentEvent } from '@segment/actions-core'
-import { presetSubscriptions, type Subscription } from '@open-actions/core'
+import type { DestinationDefinition, JSONObject, SegmentEvent } from '@segment/actions-core'
+import { presetsFromActions, presetSubscriptions, type Subscription } from '@open-actions/core'
 import { DeliveryRecorder, registry, type RuntimeDestinationDefinition, startSandbox } from '@open-actions/runtime'
 import * as events from '@open-actions/testing/events'
 import { runTool, toolArguments } from './cli-args'
@@ -32,14 +32,9 @@ function upstreamInsider(): RuntimeDestinationDefinition {
   return (createRequire(__filename)(folder) as { default: RuntimeDestinationDefinition }).default
 }
 
+/** Upstream's subscriptions: each action's default subscription and its fields' default mappings. */
 function defaultSubscriptions(definition: RuntimeDestinationDefinition): Subscription[] {
-  return Object.entries(definition.actions).map(([key, action]) => ({
-    name: action.title,
-    partnerAction: key,
-    subscribe: action.defaultSubscription ?? '',
-    mapping: defaultValues(action.fields) as Subscription['mapping'],
-    enabled: true
-  }))
+  return presetSubscriptions({ presets: presetsFromActions(definition.actions) })
 }
 
 async function main(): Promise<void> {

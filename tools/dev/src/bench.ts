@@ -21,7 +21,14 @@ import {
   SqliteStore,
   type WireRequest
 } from '@open-actions/runtime'
-import { buildLanes, type Claim, type DestinationTarget, execute, matchTargets } from '@open-actions/runtime/internal'
+import {
+  buildLanes,
+  type Claim,
+  configSecrets,
+  type DestinationTarget,
+  execute,
+  matchTargets
+} from '@open-actions/runtime/internal'
 import * as events from '@open-actions/testing/events'
 import { startHttpsSink, TEST_CA_FILE } from '@open-actions/testing/https-sink'
 import { ToolUsageError, toolArguments } from './cli-args'
@@ -195,23 +202,7 @@ function definitionOf(path: Path) {
  * executor as the workers run it, without the store.
  */
 function runtimeLanes(path: Path, sandbox: Sandbox, recorder: DeliveryRecorder, batching: boolean, executor: Executor) {
-  const resolved = resolveConfig(
-    {
-      transport: 'sandbox',
-      stateDir: join(mkdtempSync(join(tmpdir(), 'open-actions-bench-')), 'state'),
-      destinations: [
-        {
-          id: 'bench',
-          integration: path.integration,
-          definition: path.definition ?? 'destination',
-          settings: path.settings,
-          subscriptions: 'presets',
-          executor
-        }
-      ]
-    },
-    registry
-  )
+  const resolved = benchConfig(path, 'sandbox', { settings: path.settings, executor })
   const configured = {
     ...resolved,
     destinations: resolved.destinations.map((instance) => ({
@@ -231,7 +222,7 @@ function runtimeLanes(path: Path, sandbox: Sandbox, recorder: DeliveryRecorder, 
       connections: spec.connections,
       simulatorPorts: sandbox.server.ports,
       recorder,
-      redactor: () => createRedactor(configured.destinations.flatMap((instance) => secretsOf(instance))),
+      redactor: () => createRedactor(configSecrets(configured)),
       metrics
     })
     transports.push(transport)
@@ -242,11 +233,28 @@ function runtimeLanes(path: Path, sandbox: Sandbox, recorder: DeliveryRecorder, 
   return { lanes, lane, close: () => Promise.all(transports.map((transport) => transport.close())) }
 }
 
-function secretsOf(instance: ResolvedConfig['destinations'][number]): string[] {
-  return instance.secretKeys.flatMap((key) => {
-    const value = instance.settings[key]
-    return typeof value === 'string' && value !== '' ? [value] : []
-  })
+/** The bench's one destination instance: `path`'s integration with its presets, in `transport` mode. */
+function benchConfig(
+  path: Path,
+  transport: 'sandbox' | 'live',
+  instance: { readonly settings: JSONObject; readonly executor?: Executor; readonly allowPrivateNetworks?: boolean }
+): ResolvedConfig {
+  return resolveConfig(
+    {
+      transport,
+      stateDir: join(mkdtempSync(join(tmpdir(), 'open-actions-bench-')), 'state'),
+      destinations: [
+        {
+          id: 'bench',
+          integration: path.integration,
+          definition: path.definition ?? 'destination',
+          subscriptions: 'presets',
+          ...instance
+        }
+      ]
+    },
+    registry
+  )
 }
 
 function claimOf(event: SegmentEvent, target: DestinationTarget): Claim {
@@ -407,24 +415,8 @@ async function runtimeLive(
     workflows: Array.from({ length: SINK_WORKFLOWS }, (_, index) => `${sinkUrl}/w${index}`),
     allow_insecure_urls: true
   }
-  const resolved = resolveConfig(
-    {
-      transport: 'live',
-      stateDir: join(mkdtempSync(join(tmpdir(), 'open-actions-bench-')), 'state'),
-      destinations: [
-        {
-          id: 'bench',
-          integration: path.integration,
-          definition: path.definition ?? 'destination',
-          settings,
-          subscriptions: 'presets',
-          // The live sink is on loopback, which the live transport refuses unless told otherwise.
-          allowPrivateNetworks: true
-        }
-      ]
-    },
-    registry
-  )
+  // The live sink is on loopback, which the live transport refuses unless told otherwise.
+  const resolved = benchConfig(path, 'live', { settings, allowPrivateNetworks: true })
   const runtime = await OpenActionsRuntime.open({ resolved, registry, logLevel: 'error', logWrite: () => undefined })
   const lane = runtime.lanes.get('bench')
   if (!lane) throw new Error('no bench lane')

@@ -1,5 +1,6 @@
 import { isObject, realTypeOf, removeUndefined } from '@segment/actions-core'
 import { flattenObject } from '@segment/actions-core/mapping-kit/flatten'
+import { isDirective } from '@segment/actions-core/mapping-kit/is-directive'
 import { render } from '@segment/actions-core/mapping-kit/placeholders'
 import validateMapping from '@segment/actions-core/mapping-kit/validate'
 
@@ -39,13 +40,6 @@ export type CompiledMapping = ((data: unknown) => Record<string, unknown>) & {
 
 /** The key actions-core reads a root directive from (its mapping is rewritten at run time): not compiled. */
 const ROOT_MAPPING_FIELD_KEY = '__segment_internal_directive'
-
-function isDirective(value: unknown): value is Record<string, unknown> {
-  if (!isObject(value)) return false
-  const keys = Object.keys(value)
-  if (!keys.some((key) => key.startsWith('@'))) return false
-  return keys.every((key) => key.startsWith('@') || key === '_metadata')
-}
 
 /** mapping-kit's `get(payload, path)`, with the path split once instead of on every call. */
 function compileGet(path: string): Resolve {

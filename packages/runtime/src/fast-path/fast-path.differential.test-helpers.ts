@@ -9,6 +9,7 @@ import fc from 'fast-check'
 import nock from 'nock'
 import { RuntimeMetrics } from '../metrics'
 import { createSimulators } from '../simulators'
+import { recordingSimulator } from '../simulators/recording'
 import { registry } from '../start'
 import { destinationWithTransport } from '../transport/attach-transport'
 import { InstanceTransport } from '../transport/http-transport'
@@ -107,7 +108,9 @@ interface Sent {
 const vendor = {
   sent: [] as Sent[],
   plan: ['vendor'] as readonly Answer[],
-  simulators: createSimulators()
+  simulators: createSimulators(),
+  /** Hosts requested that no vendor simulator serves: none expected. */
+  strayHosts: [] as string[]
 }
 
 function answer(method: string, url: string, headers: Record<string, string>, body: string) {
@@ -116,7 +119,8 @@ function answer(method: string, url: string, headers: Record<string, string>, bo
   if (choice === 429) return [429, { error: 'rate limited' }, { 'retry-after': '7' }] as const
   if (choice !== 'vendor') return [choice, { error: `HTTP ${choice}` }, {}] as const
   const parsed = new URL(url)
-  const simulator = vendor.simulators.find((candidate) => candidate.handles(parsed))
+  const simulator = vendor.simulators.find((candidate) => candidate !== recordingSimulator && candidate.handles(parsed))
+  if (!simulator) vendor.strayHosts.push(parsed.host)
   let json: unknown
   try {
     json = body === '' ? undefined : JSON.parse(body)
@@ -127,6 +131,12 @@ function answer(method: string, url: string, headers: Record<string, string>, bo
   return [simulated?.status ?? 502, simulated?.body ?? {}, simulated?.headers ?? {}] as const
 }
 
+/**
+ * Wildcard mocks, on purpose: this test's subject is that both arms send the same thing, wherever it goes, so every
+ * request of either arm must be answered (a request the mocks missed would fail both arms alike and hide a
+ * difference). What keeps the wildcard honest: each request must reach a host one of the vendor simulators serves
+ * (`vendor.strayHosts` stays empty, checked after every action), and each action must make requests at all.
+ */
 function interceptEverything(): void {
   for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
     nock(/.*/)
@@ -328,6 +338,7 @@ export function describeDifferential(slugs: readonly string[]): void {
         } finally {
           await transport.close()
         }
+        expect(vendor.strayHosts).toStrictEqual([])
         expect(tally.cases).toBe(RUNS)
         // The fuzzing reached the vendor, and not only with failures.
         expect(tally.requests).toBeGreaterThan(0)
