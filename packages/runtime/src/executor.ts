@@ -11,7 +11,8 @@ import { createSegmentClient } from '@open-actions/segment'
 import type { AttemptOutcome } from './delivery/retry-policy'
 import type { Claim, StateWrite } from './store/store'
 import type { DestinationTarget, Lane, SourceTarget, Target } from './targets'
-import { requestContext } from './transport/recorder'
+import { runtimeRequestClient } from './transport/attach-transport'
+import { type RequestContext, requestContext } from './transport/recorder'
 
 function failure(error: unknown): AttemptOutcome {
   const details = errorDetails(error)
@@ -58,11 +59,13 @@ export async function execute(
   options: AttemptOptions = {}
 ): Promise<AttemptOutcome[]> {
   const context = { action: target.ref.action, eventIds: claims.map((claim) => claim.eventId) }
-  return requestContext.run(context, () =>
-    target.kind === 'source'
-      ? executeSource(lane, target, claims)
-      : executeDestination(lane.destination as Destination<JSONObject>, target, claims, options)
-  )
+  if (target.kind === 'source') return executeSource(lane, target, claims, context)
+  const destination = lane.destination as Destination<JSONObject>
+  // The compiled path on the runtime's client hands the context to its requests itself; actions-core's calls (and
+  // node-fetch's agent) can only find it in the ambient requestContext.
+  if (target.path.path === 'compiled' && lane.client === 'runtime')
+    return executeDestination(destination, target, claims, options, context)
+  return requestContext.run(context, () => executeDestination(destination, target, claims, options))
 }
 
 /**
@@ -96,10 +99,12 @@ async function executeDestination(
   destination: Destination<JSONObject>,
   target: DestinationTarget,
   claims: readonly Claim[],
-  options: AttemptOptions
+  options: AttemptOptions,
+  context?: RequestContext
 ): Promise<AttemptOutcome[]> {
   const runner = target.runner
   const common = {
+    ...(context ? { requestContext: context } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     // A context of its own per attempt: actions-core adds the action to its tags on every call.
     ...(options.statsContext ? { statsContext: { ...options.statsContext } } : {}),
@@ -138,10 +143,16 @@ async function executeDestination(
   }
 }
 
-async function executeSource(lane: Lane, target: SourceTarget, claims: readonly Claim[]): Promise<AttemptOutcome[]> {
+async function executeSource(
+  lane: Lane,
+  target: SourceTarget,
+  claims: readonly Claim[],
+  context: RequestContext
+): Promise<AttemptOutcome[]> {
   try {
     const { writeKey, region } = target.source.source.delivery(target.source.settings)
-    const client = createSegmentClient({ writeKey, region, ...(lane.request ? { request: lane.request } : {}) })
+    const request = runtimeRequestClient(lane.transport, target.ref.action, context)
+    const client = createSegmentClient({ writeKey, region, request })
     const result = await client.batch(claims.map((claim) => claim.event))
     return claims.map((_, index): AttemptOutcome => {
       const outcome = result.outcomes[index]

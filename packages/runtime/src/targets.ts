@@ -1,4 +1,4 @@
-import type { Destination, JSONObject, RequestClient, SegmentEvent } from '@segment/actions-core'
+import type { Destination, JSONObject, SegmentEvent } from '@segment/actions-core'
 import { transform } from '@segment/actions-core'
 import { parseFql, validate } from '@segment/destination-subscriptions'
 import type { Subscription } from '@open-actions/core'
@@ -6,7 +6,7 @@ import type { ResolvedConfig, ResolvedDestination, ResolvedSource } from './conf
 import { type CompiledTarget, compileTarget, type ExecutionPath } from './fast-path/compiled-target'
 import { actionsCoreFor } from './packages'
 import { type TargetRef, targetKey } from './store/results'
-import { type ClientKind, destinationWithTransport, runtimeRequestClient } from './transport/attach-transport'
+import { type ClientKind, destinationWithTransport } from './transport/attach-transport'
 import type { InstanceTransport } from './transport/http-transport'
 
 type ParsedFql = ReturnType<typeof parseFql>
@@ -54,8 +54,6 @@ export interface Lane {
   readonly client: ClientKind
   /** A destination instance's one actions-core `Destination` (its `responses` list is cleared after every call). */
   readonly destination?: Destination<JSONObject>
-  /** A source's client into Segment, over the lane's transport. */
-  readonly request?: RequestClient
 }
 
 /** What a lane's transport is made for: its id (the instance), its concurrency and its egress rule. */
@@ -182,8 +180,7 @@ export function buildLanes(
       maxConcurrent,
       targets: new Map([[key, { kind: 'source', ref, key, source, batched: true }]]),
       transport,
-      client: 'runtime',
-      request: runtimeRequestClient(transport, SOURCE_ACTION)
+      client: 'runtime'
     })
   }
   return lanes

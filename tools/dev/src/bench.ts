@@ -214,6 +214,8 @@ function runtimeLanes(path: Path, sandbox: Sandbox, recorder: DeliveryRecorder, 
     }))
   }
   const metrics = new RuntimeMetrics()
+  // One redactor for the configuration, as the runtime keeps one (not one per request).
+  const redactor = createRedactor(configSecrets(configured))
   const transports: InstanceTransport[] = []
   const lanes = buildLanes(configured, (spec) => {
     const transport = new InstanceTransport({
@@ -222,7 +224,7 @@ function runtimeLanes(path: Path, sandbox: Sandbox, recorder: DeliveryRecorder, 
       connections: spec.connections,
       simulatorPorts: sandbox.server.ports,
       recorder,
-      redactor: () => createRedactor(configSecrets(configured)),
+      redactor: () => redactor,
       metrics
     })
     transports.push(transport)

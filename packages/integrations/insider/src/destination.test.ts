@@ -17,6 +17,7 @@ import partialFailure from './__fixtures__/upsert-partial-failure.json'
 import success from './__fixtures__/upsert-success.json'
 import tooManyRequests from './__fixtures__/too-many-requests.json'
 import { destination } from './destination'
+import { INSIDER_LIMITS, upsertBody } from './insider-api'
 
 useStrictNock()
 
@@ -455,6 +456,29 @@ describe('Insider batches through Destination.onBatch', () => {
       errormessage:
         'Insider refused the record: users.1.events.0.event_params.*.required: ["event_params.currency is required for purchase"]'
     })
+  })
+
+  it('refuses a user over 5 MB as JSON with a typed error naming the limit, and sends nothing', async () => {
+    const city = 'x'.repeat(INSIDER_LIMITS.maxBytes)
+    const failure = runPresets(destination, events.identifyEvent({ traits: { address: { city } } }), settings)
+    await expect(failure).rejects.toMatchObject({
+      name: 'PayloadValidationError',
+      status: 400,
+      message: expect.stringMatching(
+        /^An Insider upsert request must be at most 5242880 bytes as JSON; this one is 52\d{5}$/
+      ) as unknown as string
+    })
+  })
+
+  it('an upsert holds 1 to 1,000 users: other counts are refused before anything is sent', () => {
+    const user = { identifiers: { uuid: 'u-1' }, attributes: { city: 'Paris' } }
+    expect(() => upsertBody([])).toThrow('An Insider upsert request holds 1 to 1000 users; this one has 0')
+    expect(() => upsertBody(Array.from({ length: 1001 }, () => user))).toThrow(
+      'An Insider upsert request holds 1 to 1000 users; this one has 1001'
+    )
+    expect(upsertBody([user])).toBe(
+      '{"users":[{"identifiers":{"uuid":"u-1"},"attributes":{"city":"Paris"}}],"platform":"segment"}'
+    )
   })
 
   it('splits at 1,000 users per request', async () => {

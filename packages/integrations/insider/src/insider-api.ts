@@ -6,9 +6,9 @@ import {
   errorForResponse,
   type RecordOutcome,
   rfc3339,
-  sendVendorRequest,
-  withMaxBytes
+  sendVendorRequest
 } from '@open-actions/core'
+import { PayloadValidationError } from '@segment/actions-core'
 import { z } from 'zod'
 
 /*
@@ -143,29 +143,49 @@ export type InsiderAttributes = z.infer<typeof attributesSchema>
 export type InsiderIdentifiers = z.infer<typeof identifiersSchema>
 
 /**
- * The request around users that are already `InsiderUser`s (each one parsed by `insiderUserSchema` when it was built):
- * the count and size limits only, so a user is not validated twice on its way out.
+ * The body of an upsert of users that are already `InsiderUser`s (each one parsed by `insiderUserSchema` when it was
+ * built), checked against Insider's request limits only: 1 to 1,000 users, at most 5 MB as JSON. Serialized once here
+ * and sent as it is, so measuring the request does not cost a second serialization.
  */
-const upsertEnvelopeSchema = withMaxBytes(
-  z.strictObject({
-    users: z.array(z.custom<InsiderUser>()).min(1).max(INSIDER_LIMITS.maxUsers),
-    platform: z.literal('segment')
-  }),
-  INSIDER_LIMITS.maxBytes,
-  'An Insider upsert request'
-)
+export function upsertBody(users: readonly InsiderUser[]): string {
+  if (users.length < 1 || users.length > INSIDER_LIMITS.maxUsers)
+    throw new PayloadValidationError(
+      `An Insider upsert request holds 1 to ${INSIDER_LIMITS.maxUsers} users; this one has ${users.length}`
+    )
+  const body = JSON.stringify({ users, platform: 'segment' })
+  const bytes = Buffer.byteLength(body, 'utf8')
+  if (bytes > INSIDER_LIMITS.maxBytes)
+    throw new PayloadValidationError(
+      `An Insider upsert request must be at most ${INSIDER_LIMITS.maxBytes} bytes as JSON; this one is ${bytes}`
+    )
+  return body
+}
 
 // ── What we read back (minimal: only what the integration uses) ─────────────────────────────────────
-const upsertResponseSchema = z.object({
-  data: z
-    .object({
-      fail: z
-        .object({ count: z.number().default(0), errors: z.record(z.string(), z.unknown()).default({}) })
-        .partial()
-        .optional()
-    })
-    .optional()
-})
+/**
+ * `data.fail` of an upsert answer: `{ count, errors }`, or undefined when the answer has no such report or one of
+ * another shape (then nothing is attributed to a user, as for an answer without failures).
+ */
+function failureReport(body: unknown): { count: number; errors: Record<string, unknown> } | undefined {
+  const data = objectOrUndefined(body, 'data')
+  const fail = data === null ? null : objectOrUndefined(data, 'fail')
+  if (fail === null || fail === undefined) return undefined
+  const { count, errors } = fail as { count?: unknown; errors?: unknown }
+  if (count !== undefined && typeof count !== 'number') return undefined
+  if (errors !== undefined && (typeof errors !== 'object' || errors === null || Array.isArray(errors))) return undefined
+  return { count: count ?? 0, errors: (errors ?? {}) as Record<string, unknown> }
+}
+
+/** `value[key]` when `value` is a plain JSON object: the object, `undefined` when absent, `null` when malformed. */
+function objectOrUndefined(value: unknown, key: string): Record<string, unknown> | undefined | null {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
+  const entry = (value as Record<string, unknown>)[key]
+  if (entry === undefined) return undefined
+  return typeof entry === 'object' && entry !== null && !Array.isArray(entry)
+    ? (entry as Record<string, unknown>)
+    : null
+}
 
 const insiderErrorContext = {
   vendor: 'Insider',
@@ -181,8 +201,7 @@ const insiderErrorContext = {
  * the user's index in the request, so exactly those users fail; a failure count we cannot attribute fails all.
  */
 export function readUpsertOutcomes(body: unknown, users: readonly InsiderUser[]): RecordOutcome[] {
-  const parsed = upsertResponseSchema.safeParse(body)
-  const fail = parsed.success ? parsed.data.data?.fail : undefined
+  const fail = failureReport(body)
   const count = fail?.count ?? 0
   const sent = (user: InsiderUser) => user as unknown as JSONLikeObject
   if (count === 0) return users.map((user) => ({ ok: true, sent: sent(user) }))
@@ -207,11 +226,11 @@ export function readUpsertOutcomes(body: unknown, users: readonly InsiderUser[])
 }
 
 export async function upsertUsers(request: RequestClient, users: InsiderUser[]): Promise<RecordOutcome[]> {
-  const body = upsertEnvelopeSchema.parse({ users, platform: 'segment' })
+  // A string body: the Content-Type (application/json) is among the headers every Insider request has.
   const response = await sendVendorRequest(
     request,
     UPSERT_URL,
-    { method: 'POST', json: body as unknown as JSONLikeObject },
+    { method: 'POST', body: upsertBody(users) },
     insiderErrorContext
   )
   return readUpsertOutcomes(response.data, users)

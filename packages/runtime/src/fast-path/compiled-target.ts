@@ -19,6 +19,7 @@ import {
 import { type parseFql, validate } from '@segment/destination-subscriptions'
 import type { Subscription } from '@open-actions/core'
 import { compileMapping, UnsupportedMapping } from './compile-mapping'
+import { bindRequestContext, type RequestContext } from '../transport/recorder'
 
 /*
  * The fast path: one subscription of one destination instance, prepared once per configuration, run the way
@@ -42,6 +43,8 @@ type ParsedFql = ReturnType<typeof parseFql>
 
 /** What one call is given besides the events: as `Destination.onEvent`'s options. */
 export interface RunOptions {
+  /** Who the call's requests are for (recorded with them); without it, the ambient `requestContext`. */
+  readonly requestContext?: RequestContext
   readonly logger?: Logger
   readonly statsContext?: StatsContext
   readonly stateContext?: StateContext
@@ -213,7 +216,8 @@ export function compileTarget(
       statsContext: (statsContext || {}) as Partial<StatsContext>,
       logger: options.logger,
       stateContext: options.stateContext,
-      signal: options.signal
+      signal: options.signal,
+      requestContext: options.requestContext
     }
   }
 
@@ -257,6 +261,7 @@ export function compileTarget(
         subscriptionMetadata: input.subscriptionMetadata,
         signal: input.signal
       }
+      bindRequestContext(data, input.requestContext)
       const output = await action.performRequest(definition.perform, data)
       results.push({ data: output as JSONObject, output: 'Action Executed' })
       return results
@@ -329,6 +334,7 @@ export function compileTarget(
       matchingKey,
       signal: input.signal
     }
+    bindRequestContext(data, input.requestContext)
     const response = await definition.performBatch(action.createRequestClient(data), data)
     const fill = (status: number, body: unknown) =>
       action.fillMultiStatusResponse({

@@ -1,8 +1,8 @@
 import type { Destination, JSONObject, RequestClient, RequestOptions } from '@segment/actions-core'
 import { actionsCoreFor } from '../packages'
 import type { RuntimeDestinationDefinition } from '../registry'
-import type { ExchangeContext, InstanceTransport } from './http-transport'
-import { requestContext } from './recorder'
+import type { ExchangeContext, HttpExchange, InstanceTransport } from './http-transport'
+import { boundRequestContext, type RequestContext, requestContext } from './recorder'
 import { createRuntimeRequestClient } from './request-client'
 
 /**
@@ -17,8 +17,10 @@ interface ActionInternals {
   afterResponse?: (...args: unknown[]) => unknown
 }
 
-function contextNow(action: string | undefined): ExchangeContext {
-  const context = requestContext.getStore()
+function contextNow(
+  action: string | undefined,
+  context: RequestContext | undefined = requestContext.getStore()
+): ExchangeContext {
   return {
     action: context?.action ?? action,
     eventIds: context?.eventIds ?? [],
@@ -81,8 +83,14 @@ export function destinationWithTransport(
       // The definition's own extendRequest (not the routed one), and the options actions-core's Action adds.
       const options = extendRequest?.(data as never) ?? {}
       const own = { afterResponse: [afterResponse], statsContext: data.statsContext, signal: data.signal }
-      if (client === 'runtime')
-        return createRuntimeRequestClient((request) => transport.exchange(contextNow(slug))(request), options, own)
+      if (client === 'runtime') {
+        // A context handed over with the call's data (the compiled path); else the ambient one, read per request.
+        const given = boundRequestContext(data)
+        const exchange: HttpExchange = given
+          ? transport.exchange(contextNow(slug, given))
+          : (request) => transport.exchange(contextNow(slug))(request)
+        return createRuntimeRequestClient(exchange, options, own)
+      }
       const built = createRequestClient(options, own as RequestOptions)
       // The agent goes in each call's own options, where a call's agent would be: nothing is merged twice.
       return (url, callOptions) => built(url, { ...callOptions, agent })
@@ -111,7 +119,15 @@ export function definitionRequestClient(
   }
 }
 
-/** The runtime's client for code that takes a `RequestClient` (the Segment client of a source). */
-export function runtimeRequestClient(transport: InstanceTransport, action: string): RequestClient {
+/**
+ * The runtime's client for code that takes a `RequestClient` (the Segment client of a source): its requests belong to
+ * `context` when given, else to the ambient one of each request.
+ */
+export function runtimeRequestClient(
+  transport: InstanceTransport,
+  action: string,
+  context?: RequestContext
+): RequestClient {
+  if (context) return createRuntimeRequestClient(transport.exchange(contextNow(action, context)))
   return createRuntimeRequestClient((request) => transport.exchange(contextNow(action))(request))
 }

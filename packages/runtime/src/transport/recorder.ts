@@ -16,6 +16,22 @@ export interface RequestContext {
 
 export const requestContext = new AsyncLocalStorage<RequestContext>()
 
+/**
+ * The context of one action call handed over with the call's own data instead of through `requestContext`: the
+ * compiled path builds that data itself, so its requests need no AsyncLocalStorage. (Once an AsyncLocalStorage is
+ * entered, Node 20 runs a hook for every promise the process creates from then on: about 30 µs of each delivery.)
+ */
+const bound = new WeakMap<object, RequestContext>()
+
+export function bindRequestContext(data: object, context: RequestContext | undefined): void {
+  if (context) bound.set(data, context)
+}
+
+/** The context bound to an action call's data, if any (else the ambient one, `requestContext`, applies). */
+export function boundRequestContext(data: unknown): RequestContext | undefined {
+  return typeof data === 'object' && data !== null ? bound.get(data) : undefined
+}
+
 export interface DeliveryRecord {
   readonly id: number
   readonly at: string

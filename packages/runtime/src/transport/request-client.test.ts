@@ -175,6 +175,37 @@ describe('the runtime request client behaves as actions-core’s', () => {
   })
 })
 
+describe('the runtime request client’s timeouts', () => {
+  it('times each request out at its own deadline, however many share a duration, and never one that answered', async () => {
+    const transport = liveTransport()
+    const client = createRuntimeRequestClient(transport.exchange(context))
+    const timed = async (path: string, timeout: number) => {
+      const started = Date.now()
+      const outcome = await observe(client, path, { timeout })
+      return { outcome, elapsed: Date.now() - started }
+    }
+    try {
+      // /slow answers after 400 ms. A starts now, B 150 ms later, both with 300 ms: A's timer fires first and must
+      // leave B alone until B's own deadline. C (2 s) answers in time and is never aborted afterwards.
+      const a = timed('/slow', 300)
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      const b = timed('/slow', 300)
+      const c = timed('/slow', 2_000)
+      const [first, second, third] = await Promise.all([a, b, c])
+      const timedOut = { name: 'TimeoutError', message: 'Request timed out after 300ms', code: 'ETIMEDOUT' }
+      expect(first.outcome).toMatchObject(timedOut)
+      expect(second.outcome).toMatchObject(timedOut)
+      for (const { elapsed } of [first, second]) {
+        expect(elapsed).toBeGreaterThanOrEqual(295)
+        expect(elapsed).toBeLessThan(395)
+      }
+      expect(third.outcome).toMatchObject({ status: 200, content: 'late' })
+    } finally {
+      await transport.close()
+    }
+  })
+})
+
 describe('the runtime transport', () => {
   it('reuses its connections, and reads a chunked answer on a reused connection whole', async () => {
     const recorder = new DeliveryRecorder()

@@ -134,6 +134,87 @@ function prepareHeaders(_request: Request, _options: Options, response: Response
   return response
 }
 
+/**
+ * The timeouts of requests in flight, one queue per duration (almost always the 10 s default) with one timer each,
+ * re-armed only when it fires. A `setTimeout` and `clearTimeout` per request cost as much as a loopback round trip
+ * (the timer list of that duration is emptied and rebuilt on every request when they go one at a time). Requests of
+ * one duration start in order, so they expire in order: the timer waits for the oldest unsettled one and fires it at
+ * its deadline, as its own timer would have.
+ */
+class Deadlines {
+  private readonly queues = new Map<number, { entries: Deadline[]; head: number; timer?: NodeJS.Timeout }>()
+
+  /** Calls `expire` `ms` from now unless the returned deadline is settled first. */
+  add(ms: number, expire: () => void): Deadline {
+    let queue = this.queues.get(ms)
+    if (!queue) {
+      queue = { entries: [], head: 0 }
+      this.queues.set(ms, queue)
+    }
+    const deadline = new Deadline(performance.now() + ms, expire, queue)
+    queue.entries.push(deadline)
+    if (!queue.timer) this.arm(ms, queue, ms)
+    return deadline
+  }
+
+  private arm(ms: number, queue: { entries: Deadline[]; head: number; timer?: NodeJS.Timeout }, wait: number): void {
+    // Unreferenced: a deadline alone never keeps the process up (the request's socket does while it is open).
+    queue.timer = setTimeout(() => this.fire(ms, queue), Math.max(0, wait)).unref()
+  }
+
+  private fire(ms: number, queue: { entries: Deadline[]; head: number; timer?: NodeJS.Timeout }): void {
+    queue.timer = undefined
+    const now = performance.now()
+    while (queue.head < queue.entries.length) {
+      const deadline = queue.entries[queue.head] as Deadline
+      if (!deadline.settled && deadline.at > now) break
+      queue.head += 1
+      deadline.expire()
+    }
+    Deadlines.compact(queue)
+    const next = queue.entries[queue.head]
+    if (next) this.arm(ms, queue, next.at - now)
+    else this.queues.delete(ms)
+  }
+
+  /** Drops settled deadlines from the front, so a queue holds only what is still in flight (or just behind it). */
+  static compact(queue: { entries: Deadline[]; head: number }): void {
+    while (queue.head < queue.entries.length && (queue.entries[queue.head] as Deadline).settled) queue.head += 1
+    if (queue.head === queue.entries.length) {
+      queue.entries.length = 0
+      queue.head = 0
+    } else if (queue.head > 1024 && queue.head * 2 > queue.entries.length) {
+      queue.entries.splice(0, queue.head)
+      queue.head = 0
+    }
+  }
+}
+
+class Deadline {
+  settled = false
+
+  constructor(
+    readonly at: number,
+    private onExpire: (() => void) | undefined,
+    private readonly queue: { entries: Deadline[]; head: number }
+  ) {}
+
+  expire(): void {
+    const onExpire = this.onExpire
+    this.settle()
+    onExpire?.()
+  }
+
+  settle(): void {
+    if (this.settled) return
+    this.settled = true
+    this.onExpire = undefined
+    if (this.queue.entries[this.queue.head] === this) Deadlines.compact(this.queue)
+  }
+}
+
+const deadlines = new Deadlines()
+
 function timeoutError(timeout: number): Error {
   return Object.assign(new Error(`Request timed out after ${timeout}ms`), { name: 'TimeoutError', code: 'ETIMEDOUT' })
 }
@@ -229,6 +310,10 @@ async function send(
 
 const EMPTY = Buffer.alloc(0)
 
+/** A JSON body and nothing that changes the request between actions-core's two passes (no body, no search params). */
+const JSON_ONLY = (options: Options): boolean =>
+  options.json !== undefined && options.body === undefined && !options.searchParams
+
 class RuntimeRequest {
   private options!: Options
   private request!: Request
@@ -236,15 +321,38 @@ class RuntimeRequest {
   /** The body's bytes when they are known without reading the request (a string, a Buffer, none). */
   private bodyBytes: Buffer | undefined
 
+  /** The `beforeRequest` hooks have been applied already (see the constructor). */
+  private readonly hooksApplied: boolean
+
   constructor(
     url: string,
     options: Options,
     private readonly exchange: HttpExchange
   ) {
-    this.setOptions(url, options)
+    const hooks = options.beforeRequest ?? []
+    if (hooks.length > 0 && hooks.every((hook) => hook === addBasicAuthHeader) && JSON_ONLY(options)) {
+      // Only the built-in Basic-auth hook, which reads nothing `setOptions` changes, and a JSON body: actions-core
+      // builds the request, calls the hook, merges its answer and builds the request again (the body then set twice);
+      // the same request in one pass, the second pass's header order and names kept (`secondPass`).
+      let merged = options
+      for (const hook of hooks) {
+        const next = hook(merged)
+        if (isPlainObject(next)) merged = mergeOptions(merged, next)
+      }
+      this.setOptions(url, merged, merged !== options)
+      this.hooksApplied = true
+    } else {
+      this.setOptions(url, options)
+      this.hooksApplied = false
+    }
   }
 
-  private setOptions(url: string, options: Options): void {
+  /**
+   * actions-core's `setOptions`. `secondPass`: build what its second call (after a hook answered) builds from the
+   * options of its first, which for a JSON body differs from the first in one way: the request is rebuilt from a
+   * string body, so a `Content-Type` absent until then is added under node-fetch's name before being set to JSON.
+   */
+  private setOptions(url: string, options: Options, secondPass = false): void {
     this.options = {
       ...options,
       method: (options.method ?? 'get').toUpperCase(),
@@ -264,6 +372,7 @@ class RuntimeRequest {
       // What actions-core builds in three steps (a Request, its headers' content-type set, a Request with the body),
       // built in one: the same headers in the same order, the same body.
       const headers = new Headers(this.options.headers as Record<string, string> | undefined)
+      if (secondPass && !headers.has('Content-Type')) headers.append('Content-Type', 'text/plain;charset=UTF-8')
       headers.set('content-type', 'application/json')
       const body = JSON.stringify(this.options.json)
       this.options.body = body
@@ -313,7 +422,7 @@ class RuntimeRequest {
   }
 
   private async fetch(): Promise<Response> {
-    for (const hook of this.options.beforeRequest ?? []) {
+    for (const hook of this.hooksApplied ? [] : (this.options.beforeRequest ?? [])) {
       const next = await hook({ ...this.options })
       if (isPlainObject(next)) this.setOptions(this.request.url, mergeOptions(this.options, next))
     }
@@ -321,19 +430,19 @@ class RuntimeRequest {
     const timeout = this.options.timeout
     if (timeout === false || timeout === undefined)
       return send(this.request, this.options, this.exchange, signal, this.bodyBytes)
-    let timer: NodeJS.Timeout | undefined
+    // At the deadline the request is aborted, and fails with the timeout (not a race against a pending promise, which
+    // costs as much per request as the rest of this client).
+    let timedOut = false
+    const deadline = deadlines.add(timeout, () => {
+      timedOut = true
+      this.controller.abort()
+    })
     try {
-      return await Promise.race([
-        send(this.request, this.options, this.exchange, signal, this.bodyBytes),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            this.controller.abort()
-            reject(timeoutError(timeout))
-          }, timeout)
-        })
-      ])
+      return await send(this.request, this.options, this.exchange, signal, this.bodyBytes)
+    } catch (error) {
+      throw timedOut ? timeoutError(timeout) : error
     } finally {
-      if (timer) clearTimeout(timer)
+      deadline.settle()
     }
   }
 }
