@@ -1,6 +1,22 @@
 import type { StatsContext } from '@segment/actions-core'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 
+let processRegistry: Registry | undefined
+
+/**
+ * Node's and the process's own metrics (prom-client's defaults), collected once per process in a registry of their own:
+ * they describe the process, not one runtime. prom-client cannot stop collecting them (its GC observer is never
+ * disconnected), so collecting them per runtime kept every runtime ever opened reachable through that observer, its
+ * histogram and the registry it shared with the runtime's gauges.
+ */
+export function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+  }
+  return processRegistry
+}
+
 /** What the runtime's gauges read when scraped (the store's counts are read once per scrape). */
 export interface GaugeSources {
   readonly backlog: () => number
@@ -23,8 +39,9 @@ const DELIVERY_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300
 
 /**
  * The runtime's Prometheus metrics on prom-client, in a registry of its own (an embedding process keeps its global
- * registry): Node's default process metrics under their standard names (`process_cpu_user_seconds_total`,
- * `nodejs_eventloop_lag_seconds`, …), counters, latency histograms per instance, and gauges read at scrape time. Every
+ * registry): counters, latency histograms per instance and gauges read at scrape time, rendered with Node's default
+ * process metrics under their standard names (`process_cpu_user_seconds_total`, `nodejs_eventloop_lag_seconds`, …;
+ * one set per process, `processMetrics`). Every
  * label value comes from the configuration or a fixed set (an event type outside Segment's six never gets this far),
  * so the number of series is bounded.
  */
@@ -135,10 +152,6 @@ export class RuntimeMetrics {
     registers: [this.registry]
   })
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry })
-  }
-
   /**
    * actions-core's `statsContext` for one instance: its `incr`, `histogram` and `set` land in two series labelled by
    * instance and stat name. Stat names are actions-core's own constants; anything not shaped like one is `other`.
@@ -232,8 +245,10 @@ export class RuntimeMetrics {
   }
 
   /** The Prometheus text exposition. */
-  render(): Promise<string> {
-    return this.registry.metrics()
+  /** This runtime's metrics, then the process's own (CPU, memory, event-loop lag, GC: `processMetrics`). */
+  async render(): Promise<string> {
+    const [own, processText] = await Promise.all([this.registry.metrics(), processMetrics().metrics()])
+    return `${own.trimEnd()}\n\n${processText}`
   }
 
   get contentType(): string {
