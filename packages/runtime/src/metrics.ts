@@ -41,9 +41,8 @@ const DELIVERY_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300
  * The runtime's Prometheus metrics on prom-client, in a registry of its own (an embedding process keeps its global
  * registry): counters, latency histograms per instance and gauges read at scrape time, rendered with Node's default
  * process metrics under their standard names (`process_cpu_user_seconds_total`, `nodejs_eventloop_lag_seconds`, …;
- * one set per process, `processMetrics`). Every
- * label value comes from the configuration or a fixed set (an event type outside Segment's six never gets this far),
- * so the number of series is bounded.
+ * one set per process, `processMetrics`). Every label value comes from the configuration or a fixed set (an event
+ * type outside Segment's six never gets this far), so the number of series is bounded.
  */
 export class RuntimeMetrics {
   readonly registry = new Registry()
