@@ -162,29 +162,20 @@ export function upsertBody(users: readonly InsiderUser[]): string {
 }
 
 // ── What we read back (minimal: only what the integration uses) ─────────────────────────────────────
+const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
 /**
  * `data.fail` of an upsert answer: `{ count, errors }`, or undefined when the answer has no such report or one of
  * another shape (then nothing is attributed to a user, as for an answer without failures).
  */
 function failureReport(body: unknown): { count: number; errors: Record<string, unknown> } | undefined {
-  const data = objectOrUndefined(body, 'data')
-  const fail = data === null ? null : objectOrUndefined(data, 'fail')
-  if (fail === null || fail === undefined) return undefined
-  const { count, errors } = fail as { count?: unknown; errors?: unknown }
+  const fail = isJsonObject(body) && isJsonObject(body.data) ? body.data.fail : undefined
+  if (!isJsonObject(fail)) return undefined
+  const { count, errors } = fail
   if (count !== undefined && typeof count !== 'number') return undefined
-  if (errors !== undefined && (typeof errors !== 'object' || errors === null || Array.isArray(errors))) return undefined
-  return { count: count ?? 0, errors: (errors ?? {}) as Record<string, unknown> }
-}
-
-/** `value[key]` when `value` is a plain JSON object: the object, `undefined` when absent, `null` when malformed. */
-function objectOrUndefined(value: unknown, key: string): Record<string, unknown> | undefined | null {
-  if (value === undefined) return undefined
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
-  const entry = (value as Record<string, unknown>)[key]
-  if (entry === undefined) return undefined
-  return typeof entry === 'object' && entry !== null && !Array.isArray(entry)
-    ? (entry as Record<string, unknown>)
-    : null
+  if (errors !== undefined && !isJsonObject(errors)) return undefined
+  return { count: count ?? 0, errors: errors ?? {} }
 }
 
 const insiderErrorContext = {

@@ -316,7 +316,7 @@ async function send(
 const EMPTY = Buffer.alloc(0)
 
 /** A JSON body and nothing that changes the request between actions-core's two passes (no body, no search params). */
-const JSON_ONLY = (options: Options): boolean =>
+const jsonBodyOnly = (options: Options): boolean =>
   options.json !== undefined && options.body === undefined && !options.searchParams
 
 class RuntimeRequest {
@@ -335,7 +335,7 @@ class RuntimeRequest {
     private readonly exchange: HttpExchange
   ) {
     const hooks = options.beforeRequest ?? []
-    if (hooks.length > 0 && hooks.every((hook) => hook === addBasicAuthHeader) && JSON_ONLY(options)) {
+    if (hooks.length > 0 && hooks.every((hook) => hook === addBasicAuthHeader) && jsonBodyOnly(options)) {
       // Only the built-in Basic-auth hook, which reads nothing `setOptions` changes, and a JSON body: actions-core
       // builds the request, calls the hook, merges its answer and builds the request again (the body then set twice);
       // the same request in one pass, the second pass's header order and names kept (`secondPass`).
