@@ -21,8 +21,24 @@ export interface ExchangeRequest {
   readonly headers: Readonly<Record<string, readonly string[]>>
   readonly body: Buffer | undefined
   readonly signal: AbortSignal
+  /**
+   * When given, the caller calls its `onAbort` whenever `signal` aborts (the request client's own deadline), and the
+   * transport sets `onAbort` instead of listening on `signal`: Node's abort listener on a request measured 12 µs a
+   * request by itself.
+   */
+  readonly abortable?: Abortable
   /** Decode a gzip, deflate or br body (node-fetch's `compress`). */
   readonly decompress: boolean
+}
+
+/** See `ExchangeRequest.abortable`. */
+export interface Abortable {
+  onAbort: (() => void) | undefined
+}
+
+/** What Node's HTTP client raises for a request aborted through its signal. */
+function abortError(reason: unknown): Error {
+  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR', cause: reason })
 }
 
 export interface ExchangeResponse {
@@ -252,11 +268,17 @@ export class InstanceTransport {
     const headers: Record<string, string | string[]> = {}
     for (const [name, values] of Object.entries(request.headers))
       headers[name] = values.length === 1 ? (values[0] as string) : [...values]
+    const abortable = request.abortable
     return new Promise<ExchangeResponse>((resolve, reject) => {
       const fail = (error: unknown) => {
+        if (abortable) abortable.onAbort = undefined
         const failure = networkError(url.toString(), error)
         record.response = { error: redactor.text(failure.message), durationMs: Date.now() - started }
         reject(failure)
+      }
+      if (abortable && request.signal.aborted) {
+        fail(abortError(request.signal.reason))
+        return
       }
       let sent: ClientRequest
       try {
@@ -264,12 +286,13 @@ export class InstanceTransport {
           method: request.method,
           headers,
           agent: https ? this.agents.https : this.agents.http,
-          signal: request.signal
+          ...(abortable ? {} : { signal: request.signal })
         })
       } catch (error) {
         fail(error)
         return
       }
+      if (abortable) abortable.onAbort = () => sent.destroy(abortError(request.signal.reason))
       sent.once('error', fail)
       sent.once('response', (response) => {
         const chunks: Buffer[] = []
@@ -295,6 +318,7 @@ export class InstanceTransport {
           const received = body
           lazily(answered, 'body', () => redactor.value(parseBody(received)))
           record.response = answered
+          if (abortable) abortable.onAbort = undefined
           resolve({
             status,
             statusText: response.statusMessage ?? STATUS_CODES[status] ?? '',

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { gzipSync } from 'node:zlib'
-import { createRequestClient, HTTPError, type RequestClient } from '@segment/actions-core'
+import { createRequestClient, Headers, HTTPError, Request, type RequestClient } from '@segment/actions-core'
 import { createRedactor } from '@open-actions/core'
 import { RuntimeMetrics } from '../metrics'
 import { InstanceTransport } from './http-transport'
@@ -35,6 +35,7 @@ const routes: Record<string, (request: IncomingMessage, response: ServerResponse
     response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '7' }).end('{"error":"slow down"}'),
   '/503': (_request, response) => response.writeHead(503).end('down'),
   '/redirect': (_request, response) => response.writeHead(302, { location: '/json' }).end(),
+  '/to-wire': (_request, response) => response.writeHead(302, { location: '/wire' }).end(),
   '/echo': (request, response) => {
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -50,6 +51,21 @@ const routes: Record<string, (request: IncomingMessage, response: ServerResponse
       )
     )
   },
+  '/wire': (request, response) => {
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      const headers: string[] = []
+      for (let index = 0; index < request.rawHeaders.length; index += 2) {
+        const name = request.rawHeaders[index] ?? ''
+        // Each client manages its own connection (keep-alive or not).
+        if (!['connection', 'keep-alive'].includes(name.toLowerCase()))
+          headers.push(`${name}: ${request.rawHeaders[index + 1] ?? ''}`)
+      }
+      wire.push({ method: request.method, url: request.url, headers, body: Buffer.concat(chunks).toString('base64') })
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"seen":true}')
+    })
+  },
   '/slow': (_request, response) => {
     setTimeout(() => response.writeHead(200).end('late'), 400)
   },
@@ -59,6 +75,9 @@ const routes: Record<string, (request: IncomingMessage, response: ServerResponse
     setTimeout(() => request.socket.destroy(), 20)
   }
 }
+
+/** What `/wire` received: method, URL, every header as sent (name case and order kept) and the body's bytes. */
+let wire: { method?: string; url?: string; headers: string[]; body: string }[] = []
 
 let server: Server
 let origin: string
@@ -173,6 +192,143 @@ describe('the runtime request client behaves as actions-core’s', () => {
     expect(expected).toMatchObject({ status: 408 })
     expect(await abort(runtimeClient)).toStrictEqual(expected)
   })
+})
+
+/** Defaults a definition's `extendRequest` may give (each a `client.extend`), crossed with the calls below. */
+const DEFAULTS: readonly [string, Record<string, unknown>][] = [
+  ['no defaults', {}],
+  ['headers', { headers: { 'X-Api-Key': 'key-1', Accept: 'application/json' } }],
+  ['Basic auth', { username: 'user', password: 's3cret' }],
+  ['auth and content type headers', { headers: { Authorization: 'Bearer t', 'content-type': 'application/vnd+json' } }],
+  [
+    'header pairs, one name twice',
+    {
+      headers: [
+        ['X-Dup', 'a'],
+        ['x-dup', 'b'],
+        ['Z-Last', 'z']
+      ]
+    }
+  ],
+  ['a Headers object and auth', { headers: new Headers({ 'X-Fetch': '1' }), username: 'u', password: '' }]
+]
+
+const CALLS: readonly [string, Record<string, unknown>][] = [
+  ['GET', {}],
+  ['JSON body', { method: 'post', json: { a: 1, text: 'é' } }],
+  ['JSON body and search params', { method: 'POST', json: { a: 2 }, searchParams: { appId: 'X 1', n: 3 } }],
+  ['string body with its content type', { method: 'put', body: 'raw=1', headers: { 'Content-Type': 'text/x' } }],
+  ['string body', { method: 'POST', body: 'raw' }],
+  ['Buffer body', { method: 'POST', body: Buffer.from('bytes') }],
+  ['empty string body', { method: 'POST', body: '' }],
+  [
+    'headers removed and replaced',
+    {
+      method: 'POST',
+      json: { b: 2 },
+      headers: { 'content-type': 'undefined', 'X-Api-Key': 'undefined', 'User-Agent': 'mine' }
+    }
+  ],
+  ['POST without a body', { method: 'POST' }],
+  ['DELETE', { method: 'delete' }],
+  ['URLSearchParams', { searchParams: new URLSearchParams('a=1&b=2&a=3') }],
+  ['uncompressed PATCH', { method: 'PATCH', json: { d: 4 }, compress: false }],
+  [
+    'a hook of its own',
+    { method: 'POST', json: { c: 3 }, beforeRequest: [() => ({ headers: { 'X-Hooked': 'yes' } })] }
+  ],
+  ['an illegal header name', { headers: { 'bad name': 'x' } }],
+  ['an illegal header value', { headers: { 'X-Bad': 'a\nb' } }],
+  ['a GET with a body', { body: 'x' }],
+  ['a GET with JSON', { json: { e: 5 } }],
+  [
+    'an explicit timeout and a signal',
+    { method: 'POST', json: { f: 6 }, timeout: 5_000, signal: new AbortController().signal }
+  ]
+]
+
+/** Raw headers of a node-fetch `Headers` (names as kept, in order), or what else was there. */
+function rawOf(headers: unknown): unknown {
+  return headers instanceof Headers ? JSON.stringify((headers as unknown as { raw(): unknown }).raw()) : headers
+}
+
+describe('the runtime request client puts on the wire what actions-core’s puts there, whatever the options', () => {
+  const transport = liveTransport()
+  afterAll(() => transport.close())
+
+  /** The bytes received, the outcome, and the request and options a hook after the answer saw (as an Action's does). */
+  async function callWith(
+    client: 'runtime' | 'actions-core',
+    defaults: Record<string, unknown>,
+    call: Record<string, unknown>,
+    path = '/wire'
+  ) {
+    wire = []
+    let seen: unknown
+    const afterResponse = [
+      (request: Request, given: object) => {
+        const options = given as Record<string, unknown>
+        seen = {
+          isRequest: request instanceof Request,
+          url: request.url,
+          method: request.method,
+          headers: rawOf(request.headers),
+          body: request.body === null ? null : 'stream',
+          options: {
+            method: options.method,
+            headers: rawOf(options.headers),
+            body: options.body,
+            timeout: options.timeout,
+            throwHttpErrors: options.throwHttpErrors,
+            json: options.json
+          }
+        }
+      }
+    ]
+    const request =
+      client === 'runtime'
+        ? createRuntimeRequestClient(transport.exchange(context), defaults, { afterResponse })
+        : createRequestClient(defaults, {
+            afterResponse,
+            agent: transport.agentFor(new URL(origin), context)
+          } as unknown as Parameters<typeof createRequestClient>[1])
+    let outcome: string
+    try {
+      const pending = request(`${origin}${path}`, call)
+      try {
+        outcome = `answered ${JSON.stringify((await pending).data)}`
+      } catch (error) {
+        outcome = `rejected ${(error as Error).name}: ${(error as Error).message}`
+      }
+    } catch (error) {
+      outcome = `threw ${(error as Error).name}: ${(error as Error).message}`
+    }
+    return { outcome, wire, seen }
+  }
+
+  const matrix = DEFAULTS.flatMap(([defaultsName, defaults]) =>
+    CALLS.map(([callName, call]) => [`${defaultsName}, ${callName}`, defaults, call] as const)
+  )
+
+  it.each(matrix)('%s', async (_name, defaults, call) => {
+    const expected = await callWith('actions-core', defaults, call)
+    const actual = await callWith('runtime', defaults, call)
+    expect(actual).toStrictEqual(expected)
+    // Either a request reached the server, or both clients refused it before sending.
+    if (expected.outcome.startsWith('answered')) expect(actual.wire).toHaveLength(1)
+    else expect(actual.wire).toHaveLength(0)
+  })
+
+  it.each(DEFAULTS)(
+    '%s, a POST redirected with 302 (sent again as a GET without its body)',
+    async (_name, defaults) => {
+      const call = { method: 'POST', json: { g: 7 } }
+      const expected = await callWith('actions-core', defaults, call, '/to-wire')
+      const actual = await callWith('runtime', defaults, call, '/to-wire')
+      expect(actual).toStrictEqual(expected)
+      expect(actual.wire).toMatchObject([{ method: 'GET', url: '/wire', body: '' }])
+    }
+  )
 })
 
 describe('the runtime request client’s timeouts', () => {
