@@ -347,11 +347,17 @@ describe('the runtime request client’s timeouts', () => {
       await new Promise((resolve) => setTimeout(resolve, 150))
       const b = timed('/slow', 300)
       const c = timed('/slow', 2_000)
-      const [first, second, third] = await Promise.all([a, b, c])
+      // D is built in two passes (Basic auth and a JSON body): its deadline must abort it as well.
+      const started = Date.now()
+      const d = observe(client, '/slow', { timeout: 300, method: 'POST', json: {}, username: 'u', password: 'p' }).then(
+        (outcome) => ({ outcome, elapsed: Date.now() - started })
+      )
+      const [first, second, third, fourth] = await Promise.all([a, b, c, d])
       const timedOut = { name: 'TimeoutError', message: 'Request timed out after 300ms', code: 'ETIMEDOUT' }
       expect(first.outcome).toMatchObject(timedOut)
       expect(second.outcome).toMatchObject(timedOut)
-      for (const { elapsed } of [first, second]) {
+      expect(fourth.outcome).toMatchObject(timedOut)
+      for (const { elapsed } of [first, second, fourth]) {
         expect(elapsed).toBeGreaterThanOrEqual(295)
         expect(elapsed).toBeLessThan(395)
       }

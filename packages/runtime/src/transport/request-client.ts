@@ -593,17 +593,21 @@ class DirectRequest extends ClientRequestBase {
     // The built-in Basic auth alone (it reads the username and password, and answers at once).
     for (const hook of this.options.beforeRequest ?? []) {
       const next = await hook({ ...this.options })
-      if (isPlainObject(next)) this.prepare(this.url, mergeOptions(this.options, next))
+      if (isPlainObject(next)) this.prepare(this.url, mergeOptions(this.options, next), true)
     }
   }
 
-  private prepare(url: string, given: Options): void {
+  private prepare(url: string, given: Options, again = false): void {
     const options: Options = {
       ...given,
       method: (given.method ?? 'get').toUpperCase(),
       throwHttpErrors: given.throwHttpErrors !== false
     }
-    this.timing(options, given)
+    // The second pass (after the Basic-auth hook) keeps the first's signal and timeout. actions-core wraps the first
+    // signal in a new controller's, but only its newest controller is ever aborted; here there is one. So the
+    // transport still needs no abort listener (`abortHook`).
+    if (again) options.signal = this.options.signal
+    else this.timing(options, given)
     const bodiless = options.method === 'GET' || options.method === 'HEAD'
     let target = normalizedUrl(url)
     if (options.body !== undefined && options.body !== null && bodiless) throw getWithBody()
