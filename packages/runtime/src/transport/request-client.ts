@@ -16,8 +16,10 @@ import type { Abortable, HttpExchange } from './http-transport'
  * actions-core offers no way to replace. Everything a definition can observe is kept: option merging, the Basic-auth
  * and response middleware, `json`/`searchParams`, `throwHttpErrors` and `HTTPError`, the 10 s default timeout (off when
  * a `signal` is given), and node-fetch's own request defaults (Accept, Content-Length, Accept-Encoding, redirects).
- * Requests and responses are actions-core's own `Request`/`Response` classes, so `instanceof` checks in actions-core
- * (a `performBatch` returning a response) behave the same. The differential test compares the bytes for every preset.
+ * Responses are actions-core's own `Response` class, so `instanceof` checks in actions-core (a `performBatch` returning
+ * a response) behave the same; requests are built on node-fetch's header record (`DirectRequest`), and code outside the
+ * client still gets node-fetch's `Request` and `Headers`. The differential tests compare the bytes for every preset and
+ * for a matrix of option shapes.
  */
 
 const DEFAULT_TIMEOUT = 10_000
@@ -103,7 +105,8 @@ function headerRecord(init: unknown): HeaderRecord {
   if (init instanceof HeaderBag) return copyRecord(init.record)
   const record = emptyRecord()
   if (init instanceof Headers) {
-    const raw = rawHeaders(init)
+    // node-fetch's record (`raw()`): each name as first given; `forEach` would lower-case and sort them.
+    const raw = (init as unknown as { raw(): HeaderRecord }).raw()
     for (const name of Object.keys(raw)) for (const value of raw[name] ?? []) appendHeader(record, name, value)
     return record
   }
@@ -349,20 +352,6 @@ function abortedError(): Error {
     code: 'REQUESTCLIENTERROR',
     status: 408
   })
-}
-
-/**
- * The headers as node-fetch sends them: its `Headers` keeps each name as first given (`raw()`); `forEach` would
- * lower-case and sort them.
- */
-function rawHeaders(headers: Headers): Record<string, string[]> {
-  const raw = (headers as unknown as { raw?: () => Record<string, string[]> }).raw
-  if (typeof raw === 'function') return raw.call(headers)
-  const values: Record<string, string[]> = {}
-  headers.forEach((value, name) => {
-    values[name] = [value]
-  })
-  return values
 }
 
 /** A request as it is sent: what node-fetch's `Request` holds by then. */
@@ -670,7 +659,7 @@ class DirectRequest extends ClientRequestBase {
       let built: Request | undefined
       const real = (): Request =>
         (built ??= new Request(this.url, {
-          ...withHeaders(this.options),
+          ...this.options,
           headers: toHeaders(this.headers),
           body: this.options.body
         } as ConstructorParameters<typeof Request>[1]))
