@@ -30,6 +30,36 @@ describe('deliverBatch', () => {
     ])
   })
 
+  it('sizes records with bytesOf when given: it alone decides the chunks and the oversize refusals', async () => {
+    const sent: string[][] = []
+    const calls: string[] = []
+    // Tiny as JSON, but said to be 40 bytes each ('big' 200): two fit in 100 bytes, 'big' in none.
+    const result = await deliverBatch({
+      payloads: ['a', 'b', 'big', 'c'],
+      build: (value) => {
+        calls.push(`build ${value}`)
+        return { value }
+      },
+      bytesOf: (record) => {
+        calls.push(`bytesOf ${record.value}`)
+        return record.value === 'big' ? 200 : 40
+      },
+      limits: { maxItems: 10, maxBytes: 100 },
+      send: async (records) => {
+        sent.push(records.map((record) => record.value))
+        return undefined
+      }
+    })
+    // Each record is sized right after it is built (a build may hand its own measure over that way).
+    expect(calls).toStrictEqual(['a', 'b', 'big', 'c'].flatMap((value) => [`build ${value}`, `bytesOf ${value}`]))
+    expect(sent).toStrictEqual([['a', 'b'], ['c']])
+    expect(valueOf(result)[2]).toStrictEqual({
+      status: 413,
+      errortype: 'PAYLOAD_TOO_LARGE',
+      errormessage: 'The record is 200 bytes; one request holds at most 100 bytes'
+    })
+  })
+
   it('fails only the items of a request that failed, with its status', async () => {
     let call = 0
     const result = await deliverBatch({

@@ -20,6 +20,11 @@ export interface DeliverBatchOptions<Payload, VendorRecord> {
   readonly limits: BatchLimits
   /** Sends one chunk; returns per-record outcomes when the vendor reports them, `undefined` when all succeeded. */
   readonly send: (records: VendorRecord[]) => Promise<readonly RecordOutcome[] | undefined>
+  /**
+   * A record's size as JSON in UTF-8, for a `build` that measured it already (a per-record limit of the vendor's):
+   * `jsonByteLength` when absent. Called once per record, right after `build` returned it.
+   */
+  readonly bytesOf?: (record: VendorRecord) => number
 }
 
 /**
@@ -57,7 +62,7 @@ export async function deliverBatch<Payload, VendorRecord>(
 export async function deliverInChunks<Payload, VendorRecord>(
   options: DeliverBatchOptions<Payload, VendorRecord>
 ): Promise<RecordOutcome[]> {
-  const { payloads, build, limits, send } = options
+  const { payloads, build, limits, send, bytesOf = jsonByteLength } = options
   const outcomes: RecordOutcome[] = new Array(payloads.length)
   const ready: { index: number; record: VendorRecord; bytes: number }[] = []
   const recordBudget = limits.maxBytes - (limits.envelopeBytes ?? 0)
@@ -65,7 +70,7 @@ export async function deliverInChunks<Payload, VendorRecord>(
   payloads.forEach((payload, index) => {
     try {
       const record = build(payload, index)
-      const bytes = jsonByteLength(record)
+      const bytes = bytesOf(record)
       if (bytes > recordBudget) {
         outcomes[index] = {
           ok: false,

@@ -107,11 +107,19 @@ function canonicalJson(value: unknown): string {
  * `messageId` when missing and refuses one over 32 KB.
  */
 export function prepareMessage(input: unknown, now: () => Date = () => new Date()): SegmentMessage {
+  return prepareMeasuredMessage(input, now).message
+}
+
+/** `prepareMessage`, with the message's size as JSON in UTF-8 (measured for the 32 KB limit). */
+export function prepareMeasuredMessage(
+  input: unknown,
+  now: () => Date = () => new Date()
+): { readonly message: SegmentMessage; readonly bytes: number } {
   const parsed = parsePayload(segmentMessageInputSchema, input, 'Segment message')
   const timestamp = parsed.timestamp ?? now().toISOString()
   const withTimestamp = { ...parsed, timestamp }
   const message: SegmentMessage = { ...withTimestamp, messageId: parsed.messageId ?? deriveMessageId(withTimestamp) }
   const bytes = jsonByteLength(message)
   if (bytes > SEGMENT_LIMITS.maxMessageBytes) throw new MessageTooLargeError(message.messageId, bytes)
-  return message
+  return { message, bytes }
 }

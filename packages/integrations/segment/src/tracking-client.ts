@@ -2,7 +2,13 @@ import type { JSONLikeObject, RequestClient } from '@segment/actions-core'
 import { createRequestClient } from '@segment/actions-core'
 import { basicAuthorization, deliverInChunks, type RecordOutcome, sendVendorRequest } from '@open-actions/core'
 import { z } from 'zod'
-import { prepareMessage, SEGMENT_LIMITS, type SegmentMessage, type SegmentMessageInput } from './segment-message'
+import {
+  prepareMeasuredMessage,
+  prepareMessage,
+  SEGMENT_LIMITS,
+  type SegmentMessage,
+  type SegmentMessageInput
+} from './segment-message'
 import { trackingRegions } from './segment-regions'
 
 export interface SegmentClientOptions {
@@ -83,9 +89,17 @@ export function createSegmentClient(options: SegmentClientOptions): SegmentClien
     send,
     async batch(messages) {
       let requests = 0
+      // Each message is measured once, for its own 32 KB limit; the 500 KB chunking reuses that size (bytesOf is
+      // called right after build, for the record build returned).
+      let measured = 0
       const outcomes = await deliverInChunks({
         payloads: messages,
-        build: (message) => prepareMessage(message, options.now),
+        build: (input) => {
+          const { message, bytes } = prepareMeasuredMessage(input, options.now)
+          measured = bytes
+          return message
+        },
+        bytesOf: () => measured,
         limits: {
           maxItems: Number.MAX_SAFE_INTEGER,
           maxBytes: SEGMENT_LIMITS.maxBatchBytes,

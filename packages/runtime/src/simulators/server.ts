@@ -17,6 +17,8 @@ export interface SimulatorServerOptions {
   readonly chunked?: boolean
   /** Sees every request as it arrived on the wire (tests comparing clients byte for byte). */
   readonly onRequest?: (request: WireRequest) => void
+  /** How many 2xx requests `accepted` keeps (20,000 by default). */
+  readonly keepAccepted?: number
 }
 
 export interface SimulatorServer {
@@ -30,8 +32,9 @@ export interface SimulatorServer {
   readonly ports: readonly number[]
   readonly url: string
   /**
-   * The last 20,000 requests answered with 2xx (vendor host, path and body), so tests can prove nothing was
-   * delivered twice. Bounded: a long-running sandbox must not grow with every request (the soak found it did).
+   * The last 20,000 requests answered with 2xx (vendor host, path and body), oldest first, so tests can prove nothing
+   * was delivered twice. Bounded: a long-running sandbox must not grow with every request (the soak found it did).
+   * Each read is a copy.
    */
   readonly accepted: { readonly host: string; readonly path: string; readonly body: string }[]
   /** Requests being answered now, and the most at once, per vendor host: how hard the runtime pushes a vendor. */
@@ -70,7 +73,17 @@ export async function startSimulatorServer(
   faults: FaultBook,
   options: SimulatorServerOptions = {}
 ): Promise<SimulatorServer> {
-  const accepted: SimulatorServer['accepted'] = []
+  // A ring of the last `keep`: dropping the oldest by splicing a full array moved 20,000 entries on every request.
+  const accepted: SimulatorServer['accepted'][number][] = []
+  const keep = options.keepAccepted ?? MAX_ACCEPTED
+  let oldest = 0
+  const accept = (entry: SimulatorServer['accepted'][number]) => {
+    if (accepted.length < keep) accepted.push(entry)
+    else {
+      accepted[oldest] = entry
+      oldest = (oldest + 1) % keep
+    }
+  }
   const delayed = new Set<NodeJS.Timeout>()
   const concurrency = new Map<string, { now: number; peak: number }>()
   const counters = { connections: 0, requests: 0 }
@@ -128,8 +141,7 @@ export async function startSimulatorServer(
             : { status: 502, body: { error: `the sandbox has no simulator for ${url.hostname}` } } // none: a caller's own list
         }
         if (simulated.status >= 200 && simulated.status < 300) {
-          accepted.push({ host: url.hostname, path: url.pathname, body: observed.rawBody })
-          if (accepted.length > MAX_ACCEPTED) accepted.splice(0, accepted.length - MAX_ACCEPTED)
+          accept({ host: url.hostname, path: url.pathname, body: observed.rawBody })
         }
         const text = simulated.body === undefined ? '' : JSON.stringify(simulated.body)
         response.writeHead(simulated.status, {
@@ -170,7 +182,9 @@ export async function startSimulatorServer(
     port,
     ports,
     url: `http://127.0.0.1:${port}`,
-    accepted,
+    get accepted() {
+      return oldest === 0 ? [...accepted] : [...accepted.slice(oldest), ...accepted.slice(0, oldest)]
+    },
     concurrency,
     counters,
     async close() {
