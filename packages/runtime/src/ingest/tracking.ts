@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { SegmentEvent } from '@segment/actions-core'
 import { mentionsAny } from '../mentions'
+import { Ring } from '../ring'
 import { EventValidationError, EVENT_TYPES, validateEvent } from './validate-events'
 
 /** Segment's Tracking API limits: 32 KB per message, 500 KB per batch request. */
@@ -170,26 +171,26 @@ export interface RejectedMessage extends Rejection {
  * `open_actions_tracking_messages_total{outcome="rejected"}`.
  */
 export class RejectedMessages {
-  private readonly entries: RejectedMessage[] = []
+  private readonly entries: Ring<RejectedMessage>
   private count = 0
 
-  constructor(private readonly capacity = 500) {}
+  constructor(capacity = 500) {
+    this.entries = new Ring(capacity)
+  }
 
   add(entry: RejectedMessage): void {
     this.count += 1
-    this.entries.push(entry)
-    if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity)
+    this.entries.add(entry)
   }
 
   /** Drops every rejection that mentions one of `values` as a JSON string (a deleted user's ids). */
   forget(values: readonly string[]): void {
-    const kept = this.entries.filter((entry) => !mentionsAny(entry, values))
-    this.entries.splice(0, this.entries.length, ...kept)
+    this.entries.retain((entry) => !mentionsAny(entry, values))
   }
 
   /** Newest first. */
   list(limit: number): { readonly total: number; readonly rejected: RejectedMessage[] } {
-    return { total: this.count, rejected: this.entries.slice(-limit).reverse() }
+    return { total: this.count, rejected: this.entries.toArray().slice(-limit).reverse() }
   }
 }
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage } from 'node:http'
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net'
+import { Ring } from '../ring'
 import type { FaultBook } from '../transport/faults'
 import type { SimulatedResponse, VendorSimulator } from './simulator'
 
@@ -73,17 +74,7 @@ export async function startSimulatorServer(
   faults: FaultBook,
   options: SimulatorServerOptions = {}
 ): Promise<SimulatorServer> {
-  // A ring of the last `keep`: dropping the oldest by splicing a full array moved 20,000 entries on every request.
-  const accepted: SimulatorServer['accepted'][number][] = []
-  const keep = options.keepAccepted ?? MAX_ACCEPTED
-  let oldest = 0
-  const accept = (entry: SimulatorServer['accepted'][number]) => {
-    if (accepted.length < keep) accepted.push(entry)
-    else {
-      accepted[oldest] = entry
-      oldest = (oldest + 1) % keep
-    }
-  }
+  const accepted = new Ring<SimulatorServer['accepted'][number]>(options.keepAccepted ?? MAX_ACCEPTED)
   const delayed = new Set<NodeJS.Timeout>()
   const concurrency = new Map<string, { now: number; peak: number }>()
   const counters = { connections: 0, requests: 0 }
@@ -141,7 +132,7 @@ export async function startSimulatorServer(
             : { status: 502, body: { error: `the sandbox has no simulator for ${url.hostname}` } } // none: a caller's own list
         }
         if (simulated.status >= 200 && simulated.status < 300) {
-          accept({ host: url.hostname, path: url.pathname, body: observed.rawBody })
+          accepted.add({ host: url.hostname, path: url.pathname, body: observed.rawBody })
         }
         const text = simulated.body === undefined ? '' : JSON.stringify(simulated.body)
         response.writeHead(simulated.status, {
@@ -183,7 +174,7 @@ export async function startSimulatorServer(
     ports,
     url: `http://127.0.0.1:${port}`,
     get accepted() {
-      return oldest === 0 ? [...accepted] : [...accepted.slice(oldest), ...accepted.slice(0, oldest)]
+      return accepted.toArray()
     },
     concurrency,
     counters,

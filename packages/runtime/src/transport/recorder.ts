@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { mentionsAny } from '../mentions'
+import { Ring } from '../ring'
 
 /**
  * Which delivery an outbound request belongs to: set around every `onEvent` / `onBatch` call, read by the instance's
@@ -50,26 +51,29 @@ export interface DeliveryRecord {
 
 /** The last N outbound requests, already redacted, for `GET /v1/deliveries` and the web page. */
 export class DeliveryRecorder {
-  private readonly records: DeliveryRecord[] = []
+  private readonly records: Ring<DeliveryRecord>
   private nextId = 1
 
-  constructor(private readonly capacity = 1000) {}
+  constructor(capacity = 1000) {
+    this.records = new Ring(capacity)
+  }
 
   add(record: Omit<DeliveryRecord, 'id'>): DeliveryRecord {
     const stored: DeliveryRecord = { id: this.nextId++, ...record }
-    this.records.push(stored)
-    if (this.records.length > this.capacity) this.records.splice(0, this.records.length - this.capacity)
+    this.records.add(stored)
     return stored
   }
 
   list(
     filter: { readonly instance?: string; readonly eventId?: string; readonly limit?: number } = {}
   ): DeliveryRecord[] {
-    const matching = this.records.filter(
-      (record) =>
-        (filter.instance === undefined || record.instance === filter.instance) &&
-        (filter.eventId === undefined || record.eventIds.includes(filter.eventId))
-    )
+    const matching = this.records
+      .toArray()
+      .filter(
+        (record) =>
+          (filter.instance === undefined || record.instance === filter.instance) &&
+          (filter.eventId === undefined || record.eventIds.includes(filter.eventId))
+      )
     return matching.slice(-(filter.limit ?? 100)).reverse()
   }
 
@@ -83,11 +87,8 @@ export class DeliveryRecorder {
    */
   forget(eventIds: readonly string[], values: readonly string[]): number {
     const events = new Set(eventIds)
-    const before = this.records.length
-    const kept = this.records.filter(
+    return this.records.retain(
       (record) => !record.eventIds.some((id) => events.has(id)) && !mentionsAny(record, values)
     )
-    this.records.splice(0, this.records.length, ...kept)
-    return before - kept.length
   }
 }
