@@ -33,8 +33,8 @@ export interface SimulatorServer {
   readonly ports: readonly number[]
   readonly url: string
   /**
-   * The last 20,000 requests answered with 2xx (vendor host, path and body), oldest first, so tests can prove nothing
-   * was delivered twice. Bounded: a long-running sandbox must not grow with every request (the soak found it did).
+   * The last `keepAccepted` requests (20,000 by default) answered with 2xx (vendor host, path and body), oldest first,
+   * so tests can prove nothing was delivered twice. Bounded: a long-running sandbox must not grow with every request (the soak found it did).
    * Each read is a copy.
    */
   readonly accepted: { readonly host: string; readonly path: string; readonly body: string }[]
