@@ -30,34 +30,52 @@ describe('deliverBatch', () => {
     ])
   })
 
-  it('sizes records with bytesOf when given: it alone decides the chunks and the oversize refusals', async () => {
-    const sent: string[][] = []
+  it('sizes records by jsonOf when given: its text alone decides the chunks, the oversize refusals and what send gets', async () => {
+    const sent: { records: string[]; json: readonly string[] }[] = []
     const calls: string[] = []
-    // Tiny as JSON, but said to be 40 bytes each ('big' 200): two fit in 100 bytes, 'big' in none.
+    // Tiny as JSON, but given a 40-byte text each ('big' 200): two fit in 100 bytes, 'big' in none.
     const result = await deliverBatch({
       payloads: ['a', 'b', 'big', 'c'],
       build: (value) => {
         calls.push(`build ${value}`)
         return { value }
       },
-      bytesOf: (record) => {
-        calls.push(`bytesOf ${record.value}`)
-        return record.value === 'big' ? 200 : 40
+      jsonOf: (record) => {
+        calls.push(`jsonOf ${record.value}`)
+        return record.value.padEnd(record.value === 'big' ? 200 : 40, '.')
       },
       limits: { maxItems: 10, maxBytes: 100 },
-      send: async (records) => {
-        sent.push(records.map((record) => record.value))
+      send: async (records, json) => {
+        sent.push({ records: records.map((record) => record.value), json })
         return undefined
       }
     })
-    // Each record is sized right after it is built (a build may hand its own measure over that way).
-    expect(calls).toStrictEqual(['a', 'b', 'big', 'c'].flatMap((value) => [`build ${value}`, `bytesOf ${value}`]))
-    expect(sent).toStrictEqual([['a', 'b'], ['c']])
+    // Each record is serialized right after it is built (a build may hand its own text over that way).
+    expect(calls).toStrictEqual(['a', 'b', 'big', 'c'].flatMap((value) => [`build ${value}`, `jsonOf ${value}`]))
+    expect(sent).toStrictEqual([
+      { records: ['a', 'b'], json: ['a'.padEnd(40, '.'), 'b'.padEnd(40, '.')] },
+      { records: ['c'], json: ['c'.padEnd(40, '.')] }
+    ])
     expect(valueOf(result)[2]).toStrictEqual({
       status: 413,
       errortype: 'PAYLOAD_TOO_LARGE',
       errormessage: 'The record is 200 bytes; one request holds at most 100 bytes'
     })
+  })
+
+  it('hands send each record as JSON.stringify gives it, sized in UTF-8 bytes, when jsonOf is absent', async () => {
+    const sent: (readonly string[])[] = []
+    // "é" is 2 bytes in UTF-8: {"v":"éé"} is 12 bytes, so two records do not fit in 20 and each goes alone.
+    await deliverBatch({
+      payloads: ['éé', 'éé'],
+      build: (value) => ({ v: value }),
+      limits: { maxItems: 10, maxBytes: 20 },
+      send: async (_records, json) => {
+        sent.push(json)
+        return undefined
+      }
+    })
+    expect(sent).toStrictEqual([['{"v":"éé"}'], ['{"v":"éé"}']])
   })
 
   it('fails only the items of a request that failed, with its status', async () => {

@@ -4,7 +4,6 @@ import { ErrorCodes } from '@segment/actions-core'
 import { errorDetails } from './error-details'
 import { chunkByLimits, multiStatusFromOutcomes } from './http'
 import type { RecordOutcome } from './http'
-import { jsonByteLength } from './validation'
 
 export interface BatchLimits {
   readonly maxItems: number
@@ -18,14 +17,22 @@ export interface DeliverBatchOptions<Payload, VendorRecord> {
   /** Builds and validates one vendor record; a thrown error fails only that item. */
   readonly build: (payload: Payload, index: number) => VendorRecord
   readonly limits: BatchLimits
-  /** Sends one chunk; returns per-record outcomes when the vendor reports them, `undefined` when all succeeded. */
-  readonly send: (records: VendorRecord[]) => Promise<readonly RecordOutcome[] | undefined>
   /**
-   * A record's size as JSON in UTF-8, for a `build` that measured it already (a per-record limit of the vendor's):
-   * `jsonByteLength` when absent. Called once per record, right after `build` returned it.
+   * Sends one chunk; returns per-record outcomes when the vendor reports them, `undefined` when all succeeded. `json`
+   * holds each record's JSON text, in the chunk's order: a body built from them (`{"users":[` + texts joined by `,`
+   * + `]}`) has the bytes `JSON.stringify` would give, without serializing every record a second time.
    */
-  readonly bytesOf?: (record: VendorRecord) => number
+  readonly send: (records: VendorRecord[], json: readonly string[]) => Promise<readonly RecordOutcome[] | undefined>
+  /**
+   * A record's JSON text, for a `build` that has serialized it already (for a per-record limit of the vendor's):
+   * `JSON.stringify` when absent. Called once per record, right after `build` returned it. Its UTF-8 length sizes the
+   * record for the vendor's limits, and `send` receives it.
+   */
+  readonly jsonOf?: (record: VendorRecord) => string
 }
+
+/** A record as JSON, as `jsonByteLength` measures it. */
+const jsonText = (record: unknown): string => JSON.stringify(record) ?? ''
 
 /**
  * An item's failure. A build error keeps its code (PAYLOAD_VALIDATION_FAILED); a failed request fails each of its
@@ -62,15 +69,16 @@ export async function deliverBatch<Payload, VendorRecord>(
 export async function deliverInChunks<Payload, VendorRecord>(
   options: DeliverBatchOptions<Payload, VendorRecord>
 ): Promise<RecordOutcome[]> {
-  const { payloads, build, limits, send, bytesOf = jsonByteLength } = options
+  const { payloads, build, limits, send, jsonOf = jsonText } = options
   const outcomes: RecordOutcome[] = new Array(payloads.length)
-  const ready: { index: number; record: VendorRecord; bytes: number }[] = []
+  const ready: { index: number; record: VendorRecord; json: string; bytes: number }[] = []
   const recordBudget = limits.maxBytes - (limits.envelopeBytes ?? 0)
 
   payloads.forEach((payload, index) => {
     try {
       const record = build(payload, index)
-      const bytes = bytesOf(record)
+      const json = jsonOf(record)
+      const bytes = Buffer.byteLength(json, 'utf8')
       if (bytes > recordBudget) {
         outcomes[index] = {
           ok: false,
@@ -78,7 +86,7 @@ export async function deliverInChunks<Payload, VendorRecord>(
           message: `The record is ${bytes} bytes; one request holds at most ${limits.maxBytes} bytes`
         }
       } else {
-        ready.push({ index, record, bytes })
+        ready.push({ index, record, json, bytes })
       }
     } catch (error) {
       outcomes[index] = failureOf(error)
@@ -88,7 +96,10 @@ export async function deliverInChunks<Payload, VendorRecord>(
   for (const chunk of chunkByLimits(ready, limits, (item) => item.bytes)) {
     const records = chunk.map((item) => item.record)
     try {
-      const reported = await send(records)
+      const reported = await send(
+        records,
+        chunk.map((item) => item.json)
+      )
       chunk.forEach((item, position) => {
         outcomes[item.index] = reported?.[position] ?? { ok: true, sent: item.record as JSONLikeObject }
       })

@@ -46,7 +46,7 @@ export {
 } from './network-guard'
 export type { LookupCallback } from './network-guard'
 export { toCountryCode, toCurrencyCode, toE164, toUtcTimestamp } from './normalize'
-export { compact } from './objects'
+export { compact, setOwn } from './objects'
 export { createRedactor } from './redaction'
 export type { Redactor } from './redaction'
 export { defineRegions } from './regions'

@@ -12,10 +12,17 @@ export function compact<Value extends object>(
   for (const key of Object.keys(value)) {
     const entry = (value as Record<string, unknown>)[key]
     if (entry === undefined || (dropEmptyStrings && entry === '')) continue
-    // An own `__proto__` key stays a plain key (assigning it would set the copy's prototype).
-    if (key === '__proto__')
-      Object.defineProperty(kept, key, { value: entry, enumerable: true, writable: true, configurable: true })
-    else kept[key] = entry
+    setOwn(kept, key, entry)
   }
   return kept as Value
+}
+
+/**
+ * `target[key] = value`, except that a `__proto__` key (an own key of any object parsed from JSON) becomes a plain own
+ * key as well: assigning it would set the target's prototype instead, and the value would be lost.
+ */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+  else target[key] = value
 }

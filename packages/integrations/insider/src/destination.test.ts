@@ -481,6 +481,16 @@ describe('Insider batches through Destination.onBatch', () => {
     )
   })
 
+  it('a batch’s body, put together from the texts its users were sized with, has the bytes JSON.stringify gives', () => {
+    const users = [
+      { identifiers: { uuid: 'u-1' }, attributes: { city: 'Paris' } },
+      { identifiers: { uuid: 'u-"2"\\' }, attributes: { city: 'Zürich ✓ \u2028', custom: { tags: ['a', 1, null] } } }
+    ]
+    const texts = users.map((item) => JSON.stringify(item))
+    expect(upsertBody(users, texts)).toBe(JSON.stringify({ users, platform: 'segment' }))
+    expect(upsertBody(users)).toBe(JSON.stringify({ users, platform: 'segment' }))
+  })
+
   it('splits at 1,000 users per request', async () => {
     const requests = captureRequests(nock(HOST).post('/api/user/v1/upsert').times(2).reply(200, success))
     const batch = Array.from({ length: 1001 }, (_, index) => events.identifyEvent({ userId: `u-${index}` }))
@@ -534,6 +544,21 @@ describe('everything the seed says arrives: nothing dropped, nothing refused ove
         }
       ]
     })
+  })
+
+  it('properties named like built-in object members (toString, constructor, valueOf) arrive as custom parameters', async () => {
+    const properties = { toString: 't', constructor: 'c', valueOf: 3, hasOwnProperty: true, plan: 'pro' }
+    const track = await userFor(events.trackEvent('Plan Chosen', properties))
+    expect(track.user?.events).toStrictEqual([
+      {
+        event_name: 'plan_chosen',
+        timestamp: TS,
+        event_params: {
+          user_agent: UA,
+          custom: properties
+        }
+      }
+    ])
   })
 
   it('Cart Reviewed (the seed’s name) → one cart_page_view per product, like Cart Viewed', async () => {

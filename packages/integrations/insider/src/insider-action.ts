@@ -60,7 +60,7 @@ export function insiderAction<Payload extends JSONLikeObject & { batch_size?: nu
           maxBytes: INSIDER_LIMITS.maxBytes,
           envelopeBytes: UPSERT_ENVELOPE_BYTES
         },
-        send: (users) => upsertUsers(request, users)
+        send: (users, json) => upsertUsers(request, users, json)
       })
       return multiStatusFromOutcomes(
         outcomes.map((outcome, index): RecordOutcome => {

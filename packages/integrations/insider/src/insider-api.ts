@@ -144,15 +144,19 @@ export type InsiderIdentifiers = z.infer<typeof identifiersSchema>
 
 /**
  * The body of an upsert of users that are already `InsiderUser`s (each one parsed by `insiderUserSchema` when it was
- * built), checked against Insider's request limits only: 1 to 1,000 users, at most 5 MB as JSON. Serialized once here
- * and sent as it is, so measuring the request does not cost a second serialization.
+ * built), checked against Insider's request limits only: 1 to 1,000 users, at most 5 MB as JSON. `json` is each user's
+ * JSON text when a batch has it already (it sized the users with it): the body is put together from those texts, the
+ * bytes `JSON.stringify` would give, without serializing each user a second time.
  */
-export function upsertBody(users: readonly InsiderUser[]): string {
+export function upsertBody(
+  users: readonly InsiderUser[],
+  json: readonly string[] = users.map((user) => JSON.stringify(user))
+): string {
   if (users.length < 1 || users.length > INSIDER_LIMITS.maxUsers)
     throw new PayloadValidationError(
       `An Insider upsert request holds 1 to ${INSIDER_LIMITS.maxUsers} users; this one has ${users.length}`
     )
-  const body = JSON.stringify({ users, platform: 'segment' })
+  const body = `{"users":[${json.join(',')}],"platform":"segment"}`
   const bytes = Buffer.byteLength(body, 'utf8')
   if (bytes > INSIDER_LIMITS.maxBytes)
     throw new PayloadValidationError(
@@ -216,12 +220,16 @@ export function readUpsertOutcomes(body: unknown, users: readonly InsiderUser[])
   })
 }
 
-export async function upsertUsers(request: RequestClient, users: InsiderUser[]): Promise<RecordOutcome[]> {
+export async function upsertUsers(
+  request: RequestClient,
+  users: InsiderUser[],
+  json?: readonly string[]
+): Promise<RecordOutcome[]> {
   // A string body: the Content-Type (application/json) is among the headers every Insider request has.
   const response = await sendVendorRequest(
     request,
     UPSERT_URL,
-    { method: 'POST', body: upsertBody(users) },
+    { method: 'POST', body: upsertBody(users, json) },
     insiderErrorContext
   )
   return readUpsertOutcomes(response.data, users)

@@ -1,5 +1,6 @@
 import {
   compact,
+  setOwn,
   type InferPayload,
   type productProperties,
   toCountryCode,
@@ -189,23 +190,52 @@ export function eventParams(
   properties: JSONLikeObject | undefined,
   options: {
     readonly fields?: Readonly<Record<string, unknown>>
-    readonly carried?: Iterable<string>
+    readonly carried?: readonly string[]
     readonly standard?: StandardParams
   } = {}
 ): EventParams {
-  const standard: StandardParams = { ...compact(options.standard ?? {}) }
-  const custom: Record<string, unknown> = {}
-  const add = (key: string, value: unknown) => {
-    if (value === undefined || value === null) return
-    const read = STANDARD[key]?.(value)
-    if (read !== undefined && !Object.keys(read).some((param) => param in standard)) Object.assign(standard, read)
-    else custom[key] = value
+  const params: Record<string, unknown> = {}
+  const given = options.standard as Readonly<Record<string, unknown>> | undefined
+  if (given !== undefined)
+    for (const key of Object.keys(given)) {
+      const value = given[key]
+      if (value !== undefined) params[key] = value
+    }
+  let custom: Record<string, unknown> | undefined
+  const fields = options.fields
+  const carried = options.carried ?? []
+  if (fields !== undefined) for (const key of Object.keys(fields)) custom = addParam(params, custom, key, fields[key])
+  if (properties !== undefined)
+    for (const key of Object.keys(properties)) {
+      if ((fields !== undefined && hasOwn(fields, key)) || carried.includes(key)) continue
+      custom = addParam(params, custom, key, properties[key])
+    }
+  if (custom !== undefined) params.custom = custom
+  return params as EventParams
+}
+
+const hasOwn = (object: object, key: string) => Object.prototype.hasOwnProperty.call(object, key)
+
+/**
+ * One property into `params`: as the standard parameter(s) its name has when its value reads as one and none of them
+ * is set yet, else into `custom` under its own name (created on first use, and returned). Only STANDARD's own keys
+ * name standard parameters: a property called `toString` or `constructor` is a custom one like any other.
+ */
+function addParam(
+  params: Record<string, unknown>,
+  custom: Record<string, unknown> | undefined,
+  key: string,
+  value: unknown
+): Record<string, unknown> | undefined {
+  if (value === undefined || value === null) return custom
+  const read = hasOwn(STANDARD, key) ? STANDARD[key]?.(value) : undefined
+  if (read !== undefined && !Object.keys(read).some((param) => param in params)) {
+    Object.assign(params, read)
+    return custom
   }
-  const fields = options.fields ?? {}
-  for (const [key, value] of Object.entries(fields)) add(key, value)
-  const skip = new Set([...Object.keys(fields), ...(options.carried ?? [])])
-  for (const [key, value] of Object.entries(properties ?? {})) if (!skip.has(key)) add(key, value)
-  return compact({ ...standard, custom: Object.keys(custom).length > 0 ? custom : undefined })
+  const target = custom ?? {}
+  setOwn(target, key, value)
+  return target
 }
 
 /** The page and device an event came from (Segment context), Insider's standard parameters for them. */
@@ -218,18 +248,20 @@ export function contextParams(payload: ContextPayload): StandardParams {
 
 /** Context params that the event's properties do not already give. */
 export function withContext(params: EventParams, context: StandardParams): EventParams {
-  const extra = Object.fromEntries(Object.entries(context).filter(([key]) => !(key in params)))
-  return { ...extra, ...params }
+  const merged: Record<string, unknown> = {}
+  const extra = context as Readonly<Record<string, unknown>>
+  for (const key of Object.keys(extra)) if (!(key in params)) merged[key] = extra[key]
+  const own = params as Readonly<Record<string, unknown>>
+  for (const key of Object.keys(own)) setOwn(merged, key, own[key])
+  return merged as EventParams
 }
 
 /** One Insider event with its parameters (none when it has none). */
 export function insiderEvent(name: string, timestamp: string, params: EventParams): InsiderEvent {
   const eventParams = compact(params)
-  return {
-    event_name: name,
-    timestamp: toInsiderTimestamp(timestamp),
-    ...(Object.keys(eventParams).length > 0 ? { event_params: eventParams } : {})
-  }
+  const event: InsiderEvent = { event_name: name, timestamp: toInsiderTimestamp(timestamp) }
+  if (Object.keys(eventParams).length > 0) event.event_params = eventParams
+  return event
 }
 
 export type ProductPayload = InferPayload<typeof productProperties>
@@ -246,12 +278,13 @@ export function productEvent(
   product: ProductPayload | undefined,
   shared: EventParams
 ): InsiderEvent {
-  const { custom: productCustom, ...productStandard } = eventParams(product as JSONLikeObject | undefined)
-  const { custom: sharedCustom, ...sharedStandard } = shared
-  const custom = { ...(sharedCustom ?? {}), ...(productCustom ?? {}) }
-  return insiderEvent(name, timestamp, {
-    ...sharedStandard,
-    ...productStandard,
-    ...(Object.keys(custom).length > 0 ? { custom } : {})
-  })
+  const own = eventParams(product as JSONLikeObject | undefined)
+  const params: Record<string, unknown> = {}
+  const sharedParams = shared as Readonly<Record<string, unknown>>
+  const ownParams = own as Readonly<Record<string, unknown>>
+  for (const key of Object.keys(sharedParams)) if (key !== 'custom') params[key] = sharedParams[key]
+  for (const key of Object.keys(ownParams)) if (key !== 'custom') params[key] = ownParams[key]
+  const custom = { ...shared.custom, ...own.custom }
+  if (Object.keys(custom).length > 0) params.custom = custom
+  return insiderEvent(name, timestamp, params as EventParams)
 }

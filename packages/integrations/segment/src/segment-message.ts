@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { PayloadValidationError } from '@segment/actions-core'
-import { jsonByteLength, parsePayload } from '@open-actions/core'
+import { parsePayload } from '@open-actions/core'
 import { z } from 'zod'
 
 /** Tracking API limits (segment.com/docs/connections/sources/catalog/libraries/server/http-api#max-request-size). */
@@ -107,19 +107,20 @@ function canonicalJson(value: unknown): string {
  * `messageId` when missing and refuses one over 32 KB.
  */
 export function prepareMessage(input: unknown, now: () => Date = () => new Date()): SegmentMessage {
-  return prepareMeasuredMessage(input, now).message
+  return prepareSerializedMessage(input, now).message
 }
 
-/** `prepareMessage`, with the message's size as JSON in UTF-8 (measured for the 32 KB limit). */
-export function prepareMeasuredMessage(
+/** `prepareMessage`, with the message's JSON text (serialized for the 32 KB limit, and ready to send as it is). */
+export function prepareSerializedMessage(
   input: unknown,
   now: () => Date = () => new Date()
-): { readonly message: SegmentMessage; readonly bytes: number } {
+): { readonly message: SegmentMessage; readonly json: string } {
   const parsed = parsePayload(segmentMessageInputSchema, input, 'Segment message')
   const timestamp = parsed.timestamp ?? now().toISOString()
   const withTimestamp = { ...parsed, timestamp }
   const message: SegmentMessage = { ...withTimestamp, messageId: parsed.messageId ?? deriveMessageId(withTimestamp) }
-  const bytes = jsonByteLength(message)
+  const json = JSON.stringify(message)
+  const bytes = Buffer.byteLength(json, 'utf8')
   if (bytes > SEGMENT_LIMITS.maxMessageBytes) throw new MessageTooLargeError(message.messageId, bytes)
-  return { message, bytes }
+  return { message, json }
 }

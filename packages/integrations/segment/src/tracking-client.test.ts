@@ -142,6 +142,40 @@ describe('Segment Tracking API batches', () => {
     expect((requests[0]?.body as { batch: { type: string }[] }).batch[0]?.type).toBe('track')
   })
 
+  it('sends a batch with Basic auth and JSON, its body the bytes JSON.stringify({ batch }) gives', async () => {
+    let raw = ''
+    const scope = nock(US).post('/v1/batch').reply(200, success)
+    scope.on('request', (_request: unknown, _interceptor: unknown, body: string) => {
+      raw = body
+    })
+    const requests = captureRequests(scope)
+    const result = await client.batch([
+      {
+        type: 'track',
+        userId: 'u-1',
+        event: 'Zürich ✓',
+        messageId: 'm-1',
+        properties: { quote: '"\\', line: '\u2028' }
+      },
+      { type: 'identify', userId: 'u-2', traits: { email: 'jane@example.com' } }
+    ])
+    expect(pickHeaders(onlyRequest(requests), ['authorization', 'content-type'])).toStrictEqual({
+      authorization: `Basic ${Buffer.from('wk_live_123:').toString('base64')}`,
+      'content-type': 'application/json'
+    })
+    const sent = result.outcomes.map((outcome) => (outcome.ok ? outcome.sent : undefined))
+    expect(sent.map((message) => (message as { messageId?: string } | undefined)?.messageId)).toStrictEqual([
+      'm-1',
+      deriveMessageId({
+        type: 'identify',
+        userId: 'u-2',
+        traits: { email: 'jane@example.com' },
+        timestamp: '2024-05-01T12:00:00.000Z'
+      })
+    ])
+    expect(raw).toBe(JSON.stringify({ batch: sent }))
+  })
+
   it('fails an invalid or oversized message alone and sends the others', async () => {
     const requests = captureRequests(nock(US).post('/v1/batch').reply(200, success))
     const result = await client.batch([

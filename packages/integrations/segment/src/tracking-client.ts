@@ -3,7 +3,7 @@ import { createRequestClient } from '@segment/actions-core'
 import { basicAuthorization, deliverInChunks, type RecordOutcome, sendVendorRequest } from '@open-actions/core'
 import { z } from 'zod'
 import {
-  prepareMeasuredMessage,
+  prepareSerializedMessage,
   prepareMessage,
   SEGMENT_LIMITS,
   type SegmentMessage,
@@ -71,6 +71,9 @@ export function createSegmentClient(options: SegmentClientOptions): SegmentClien
 
   const post = (path: string, json: JSONLikeObject) =>
     sendVendorRequest(request, `${baseUrl}/${path}`, { method: 'POST', headers, json }, segmentErrorContext)
+  // A string body: the Content-Type (application/json) is among the headers above.
+  const postText = (path: string, body: string) =>
+    sendVendorRequest(request, `${baseUrl}/${path}`, { method: 'POST', headers, body }, segmentErrorContext)
 
   const send = async (input: SegmentMessageInput): Promise<SegmentMessage> => {
     const message = prepareMessage(input, options.now)
@@ -89,25 +92,26 @@ export function createSegmentClient(options: SegmentClientOptions): SegmentClien
     send,
     async batch(messages) {
       let requests = 0
-      // Each message is measured once, for its own 32 KB limit; the 500 KB chunking reuses that size (bytesOf is
-      // called right after build, for the record build returned).
-      let measured = 0
+      // Each message is serialized once: for its own 32 KB limit, for the 500 KB chunking (jsonOf is called right
+      // after build, for the record build returned) and for the body, put together from those texts.
+      let serialized = ''
       const outcomes = await deliverInChunks({
         payloads: messages,
         build: (input) => {
-          const { message, bytes } = prepareMeasuredMessage(input, options.now)
-          measured = bytes
+          const { message, json } = prepareSerializedMessage(input, options.now)
+          serialized = json
           return message
         },
-        bytesOf: () => measured,
+        jsonOf: () => serialized,
         limits: {
           maxItems: Number.MAX_SAFE_INTEGER,
           maxBytes: SEGMENT_LIMITS.maxBatchBytes,
           envelopeBytes: BATCH_ENVELOPE_BYTES
         },
-        send: async (batch) => {
+        send: async (_batch, json) => {
           requests += 1
-          await post('batch', { batch } as unknown as JSONLikeObject)
+          // The bytes JSON.stringify({ batch }) gives.
+          await postText('batch', `{"batch":[${json.join(',')}]}`)
           return undefined
         }
       })

@@ -19,6 +19,7 @@ import {
 import { type parseFql, validate } from '@segment/destination-subscriptions'
 import type { Subscription } from '@open-actions/core'
 import { compileMapping, UnsupportedMapping } from './compile-mapping'
+import { type EmptyValueSchema as JsonSchema, removeEmptyValues } from './remove-empty-values'
 import { bindRequestContext, type RequestContext } from '../transport/recorder'
 
 /*
@@ -60,13 +61,6 @@ export interface CompiledTarget {
 /** How an action's deliveries run: compiled, or through actions-core (with the reason it is not compiled). */
 export type ExecutionPath = { readonly path: 'compiled' } | { readonly path: 'actions-core'; readonly reason: string }
 
-interface JsonSchema {
-  readonly type?: string | readonly string[]
-  readonly enum?: readonly unknown[]
-  readonly items?: JsonSchema
-  readonly properties?: Readonly<Record<string, JsonSchema>>
-}
-
 /** What actions-core's `Action` keeps to itself and the fast path uses as it is (3.170.0). */
 interface ActionInternals {
   readonly definition: {
@@ -96,30 +90,6 @@ type MultiStatusNode = Record<string, unknown> & { readonly status: number }
 const ALLOWED_INTERNALS = ['performRequest', 'createRequestClient', 'fillMultiStatusResponse'] as const
 
 const SYNC_MODES = new Set(['add', 'update', 'upsert', 'delete', 'mirror']) // actions-core's syncModeTypes
-
-/** actions-core's `removeEmptyValues` (remove-empty-values.js): nulls and empty strings the schema does not allow. */
-function removeEmptyValues(value: unknown, schema: JsonSchema = {}, isRoot = false): unknown {
-  if (!schema.type && !schema.enum) return value
-  if (Array.isArray(value)) {
-    if (!schema.items) return value
-    const items = schema.items
-    return value.filter((item) => removeEmptyValues(item, items) !== undefined)
-  }
-  if (Object.prototype.toString.call(value) === '[object Object]') {
-    if (!schema.properties) return value
-    const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) }
-    for (const key of Object.keys(copy)) {
-      copy[key] = removeEmptyValues(copy[key], schema.properties[key])
-      if (copy[key] === undefined) Reflect.deleteProperty(copy, key)
-      if (copy[key] === '' && isRoot) Reflect.deleteProperty(copy, key)
-    }
-    return copy
-  }
-  const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type]
-  if (value === null && !types.includes('null')) return undefined
-  if (value === '' && !types.includes('string')) return undefined
-  return value
-}
 
 function personasOf(event: SegmentEvent): Record<string, unknown> | undefined {
   return (event.context as { personas?: Record<string, unknown> } | undefined)?.personas
